@@ -1,0 +1,21 @@
+// Builds every package that ships: the broker's CLI bundle (and, later, the extension).
+// Workspace sources (@tollgate/shared) are bundled in; third-party packages stay external for the
+// broker because it always runs from an npm install with node_modules beside it.
+import { build } from "esbuild";
+import { readFileSync } from "node:fs";
+
+const brokerPkg = JSON.parse(readFileSync(new URL("./broker/package.json", import.meta.url), "utf8"));
+const external = Object.keys(brokerPkg.dependencies ?? {});
+
+await build({
+  entryPoints: ["broker/src/cli.ts"],
+  outfile: "broker/dist/cli.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  external,
+  logLevel: "warning",
+});
+console.log("built broker/dist/cli.js");
