@@ -1,1 +1,2 @@
 export * from "./pricing/index.js";
+export * from "./openai/index.js";

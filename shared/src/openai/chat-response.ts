@@ -1,18 +1,7 @@
 // What Tollgate answers, in OpenAI's Chat Completions shapes (plus the usage fields Cline reads).
+import type { OpenAiUsage } from "../pricing/openai-usage.js";
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
-
-export interface OpenAiUsage {
-  /** Includes cached tokens, as in OpenAI's semantics. */
-  prompt_tokens: number;
-  completion_tokens: number;
-  total_tokens: number;
-  prompt_tokens_details: { cached_tokens: number; cache_write_tokens: number };
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  /** USD, priced at the served model's rates. */
-  cost: number;
-}
 
 export interface ChatCompletionToolCall {
   id: string;

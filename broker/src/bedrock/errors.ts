@@ -1,0 +1,136 @@
+// Everything that can go wrong calling Bedrock, mapped once to what the client should see.
+// Messages say who can fix what: the developer (too long, bad input) or the admin (access, model id).
+import { ApiError } from "../errors.js";
+
+export interface DeploymentRef {
+  model: string;
+  id: string;
+  modelId: string;
+  region: string;
+}
+
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+const TOO_LONG = /too long|too many (input )?tokens|context (length|window)|exceeds? the maximum|maximum context/i;
+
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $response?: { headers?: Record<string, string | undefined> };
+}
+
+export function isAbortError(error: unknown): boolean {
+  const candidate = error as SdkErrorLike | undefined;
+  return candidate?.name === "AbortError";
+}
+
+export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): ApiError {
+  if (ApiError.is(error)) return error;
+  const e = (error ?? {}) as SdkErrorLike;
+  const name = e.name ?? "Error";
+  const detail = (e.message ?? "").trim();
+  const target = `model ${where.model} (deployment ${where.id}: ${where.modelId} in ${where.region})`;
+
+  switch (name) {
+    case "ThrottlingException":
+    case "ModelNotReadyException":
+    case "ServiceQuotaExceededException": {
+      const seconds = retryAfterSeconds(e) ?? (name === "ServiceQuotaExceededException" ? 60 : 2);
+      const why = name === "ModelNotReadyException" ? "is not ready yet" : "is throttling requests";
+      return new ApiError({
+        status: 429,
+        type: "rate_limit_exceeded",
+        code: name === "ModelNotReadyException" ? "upstream_model_not_ready" : "upstream_throttled",
+        message: `Amazon Bedrock ${why} for ${target}; retry in ${seconds} s. (${detail})`,
+        headers: { "retry-after": String(seconds) },
+        cause: error,
+      });
+    }
+    case "ValidationException":
+      if (TOO_LONG.test(detail)) {
+        return new ApiError({
+          status: 400,
+          type: "invalid_request_error",
+          code: "context_length_exceeded",
+          param: "messages",
+          message: `The conversation is too long for ${where.model}: ${detail} Shorten it or start a new task.`,
+          cause: error,
+        });
+      }
+      return new ApiError({
+        status: 400,
+        type: "invalid_request_error",
+        code: "upstream_validation_error",
+        message: `Amazon Bedrock rejected the request for ${where.model}: ${detail}`,
+        cause: error,
+      });
+    case "AccessDeniedException":
+      return new ApiError({
+        status: 403,
+        type: "permission_error",
+        code: "upstream_access_denied",
+        message:
+          `Amazon Bedrock denied the broker's AWS role access to ${target}: ${detail} ` +
+          `A Tollgate admin must allow bedrock:InvokeModel and bedrock:InvokeModelWithResponseStream on this model for the broker's role, and enable access to the model in the Bedrock console in ${where.region}.`,
+        cause: error,
+      });
+    case "ResourceNotFoundException":
+      return new ApiError({
+        status: 404,
+        type: "not_found_error",
+        code: "upstream_model_not_found",
+        message: `Amazon Bedrock does not know ${target}: ${detail} A Tollgate admin must fix the modelId or region of this deployment in the policy.`,
+        cause: error,
+      });
+    case "ModelTimeoutException":
+    case "TimeoutError":
+      return new ApiError({
+        status: 504,
+        type: "timeout_error",
+        code: "upstream_timeout",
+        message: `Amazon Bedrock timed out serving ${target}. Try again, or ask for a shorter answer.`,
+        cause: error,
+      });
+    case "ServiceUnavailableException":
+      return new ApiError({
+        status: 503,
+        type: "upstream_error",
+        code: "upstream_unavailable",
+        message: `Amazon Bedrock is unavailable for ${target}; retry shortly. (${detail})`,
+        headers: { "retry-after": String(retryAfterSeconds(e) ?? 5) },
+        cause: error,
+      });
+    case "CredentialsProviderError":
+      return new ApiError({
+        status: 503,
+        type: "server_error",
+        code: "aws_credentials_unavailable",
+        message: `The broker could not obtain AWS credentials to call Bedrock in ${where.region}: ${detail} On EC2, attach an instance role (IMDSv2 reachable); elsewhere configure the AWS default credential chain.`,
+        cause: error,
+      });
+  }
+  if (e.code && NETWORK_CODES.has(e.code)) {
+    return new ApiError({
+      status: 502,
+      type: "upstream_error",
+      code: "upstream_unreachable",
+      message: `The broker could not reach Amazon Bedrock in ${where.region} (${e.code}) for ${target}.`,
+      cause: error,
+    });
+  }
+  // ModelErrorException, ModelStreamErrorException, InternalServerException, dropped streams, …
+  return new ApiError({
+    status: 502,
+    type: "upstream_error",
+    code: "upstream_error",
+    message: `Amazon Bedrock failed while serving ${target}: ${name}${detail ? `: ${detail}` : ""}`,
+    cause: error,
+  });
+}
+
+function retryAfterSeconds(error: SdkErrorLike): number | undefined {
+  const header = error.$response?.headers?.["retry-after"];
+  const seconds = header === undefined ? NaN : Number(header);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.min(60, Math.ceil(seconds)) : undefined;
+}

@@ -1,0 +1,21 @@
+import { parseArgs } from "node:util";
+import { loadPolicyFile, PolicyFileError } from "../policy/load-policy-file.js";
+
+/** Exit 0 when valid; else 1 and one line per problem, `json.path: message`. */
+export async function policyValidateCommand(args: string[]): Promise<number> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const file = positionals[0];
+  if (!file || positionals.length > 1) {
+    process.stderr.write("usage: tollgate policy validate FILE\n");
+    return 2;
+  }
+  try {
+    const policy = await loadPolicyFile(file);
+    process.stdout.write(`${file}: valid (${policy.models.size} model${policy.models.size === 1 ? "" : "s"})\n`);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PolicyFileError)) throw error;
+    for (const problem of error.problems) process.stdout.write(`${problem}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,94 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { createLogger } from "../log.js";
+import { loadPolicyFile, PolicyFileError } from "../policy/load-policy-file.js";
+import { startBroker, StartupError } from "../server.js";
+
+export const DEFAULT_PORT = 7600;
+const SHUTDOWN_GRACE_MS = 30_000;
+
+function defaultDataDir(): string {
+  const base = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
+  return join(base, "tollgate");
+}
+
+export async function serveCommand(args: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        policy: { type: "string" },
+        host: { type: "string", default: "127.0.0.1" },
+        port: { type: "string", default: String(DEFAULT_PORT) },
+        "data-dir": { type: "string", default: defaultDataDir() },
+        "max-body-bytes": { type: "string" },
+        "bedrock-http2": { type: "boolean", default: false },
+      },
+    }));
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  if (!values.policy) return fail("--policy FILE is required");
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be 0-65535, got "${values.port}"`);
+  const maxBodyBytes = values["max-body-bytes"] === undefined ? undefined : Number(values["max-body-bytes"]);
+  if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)) {
+    return fail(`--max-body-bytes must be an integer of at least 1024, got "${values["max-body-bytes"]}"`);
+  }
+
+  let policy;
+  try {
+    policy = await loadPolicyFile(values.policy);
+  } catch (error) {
+    if (error instanceof PolicyFileError) return fail(`invalid policy ${error.message}`);
+    throw error;
+  }
+
+  const logger = createLogger();
+  let broker;
+  try {
+    broker = await startBroker({
+      host: values.host,
+      port,
+      dataDir: values["data-dir"],
+      policy,
+      logger,
+      ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+      bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
+    });
+  } catch (error) {
+    if (error instanceof StartupError) return fail(error.message);
+    throw error;
+  }
+  if (!isLoopback(values.host)) {
+    logger.warn({ host: values.host }, "serving on a non-loopback address: put TLS (a reverse proxy) in front of it");
+  }
+  process.stdout.write(`listening on ${broker.url}\n`);
+  logger.info({ url: broker.url, models: [...policy.models.keys()] }, "broker started");
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      logger.info({ signal }, "shutting down: no new connections, waiting for requests in flight");
+      const force = setTimeout(() => {
+        broker.server.closeAllConnections();
+      }, SHUTDOWN_GRACE_MS);
+      force.unref();
+      broker.server.closeIdleConnections();
+      void broker.close().then(resolve);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
+  return 0;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || host.startsWith("127.");
+}
+
+function fail(reason: string): number {
+  process.stderr.write(`tollgate serve: ${reason}\n`);
+  return 1;
+}

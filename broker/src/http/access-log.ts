@@ -1,0 +1,33 @@
+// One log line per request, written when the response is done (or the client went away).
+import type { NextFunction, Request, Response } from "express";
+import type { Logger } from "../log.js";
+
+export function accessLog(logger: Logger) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    res.on("close", () => {
+      const { context, outcome, model, errorCode, cancelled } = res.locals;
+      logger.info(
+        {
+          requestId: context.id,
+          method: req.method,
+          path: req.path,
+          status: res.statusCode,
+          model,
+          deployment: outcome?.deployment.id,
+          inputTokens: outcome?.usage.inputTokens,
+          cacheReadTokens: outcome?.usage.cacheReadTokens,
+          cacheWriteTokens: outcome?.usage.cacheWriteTokens,
+          outputTokens: outcome?.usage.outputTokens,
+          costUsd: outcome?.costUsd,
+          cachePoints: outcome?.cachePoints,
+          latencyMs: Math.round((performance.now() - context.startedAt) * 100) / 100,
+          timeToFirstTokenMs: outcome?.timeToFirstTokenMs === undefined ? undefined : Math.round(outcome.timeToFirstTokenMs),
+          errorCode,
+          cancelled: cancelled || undefined,
+        },
+        "request",
+      );
+    });
+    next();
+  };
+}

@@ -1,0 +1,24 @@
+import { readFile } from "node:fs/promises";
+import { formatPolicyProblems, parsePolicyJson, type Policy } from "@tollgate/shared";
+
+export class PolicyFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: string[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? "" : "s"}: ${problems.join("; ")}`);
+    this.name = "PolicyFileError";
+  }
+}
+
+export async function loadPolicyFile(file: string): Promise<Policy> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    throw new PolicyFileError(file, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+  }
+  const result = parsePolicyJson(text);
+  if (!result.ok) throw new PolicyFileError(file, formatPolicyProblems(result.problems));
+  return result.policy;
+}
