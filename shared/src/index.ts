@@ -1,2 +1,2 @@
 export * from "./pricing/index.js";
-export * from "./openai/index.js";
+export * from "./policy/index.js";

@@ -1,0 +1,20 @@
+export type {
+  Deployment,
+  ModelPolicy,
+  Policy,
+  PolicyParseResult,
+  PolicyProblem,
+  ReasoningEffort,
+} from "./types.js";
+export {
+  DEFAULT_REASONING_BUDGETS,
+  DEPLOYMENT_ID_PATTERN,
+  MODEL_NAME_PATTERN,
+  REASONING_EFFORTS,
+  REGION_PATTERN,
+  policyFileSchema,
+  type PolicyFile,
+} from "./schema.js";
+export { formatPolicyProblems, parsePolicy, parsePolicyJson } from "./parse-policy.js";
+export { formatJsonPath } from "./json-path.js";
+export { policyJsonSchema, renderPolicySchemaJson } from "./json-schema.js";
