@@ -1,0 +1,52 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { renderPolicySchemaJson } from "./json-schema.js";
+import { formatPolicyProblems, parsePolicyJson } from "./parse-policy.js";
+
+// Files shipped in shared/ beside src/.
+function sharedFile(relative: string): string {
+  return readFileSync(new URL(`../../${relative}`, import.meta.url), "utf8");
+}
+
+describe("shared/policy.schema.json", () => {
+  it("is up to date with the zod schema (run `npm run schema` to regenerate)", () => {
+    expect(sharedFile("policy.schema.json")).toBe(renderPolicySchemaJson());
+  });
+
+  it("forbids unknown fields and constrains model names for editors", () => {
+    const schema = JSON.parse(renderPolicySchemaJson()) as {
+      additionalProperties: unknown;
+      properties: { models: { propertyNames: { pattern: string } } };
+    };
+    expect(schema.additionalProperties).toBe(false);
+    expect(schema.properties.models.propertyNames.pattern).toBe("^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$");
+  });
+});
+
+describe("shared/examples/policy.sample.json", () => {
+  const result = parsePolicyJson(sharedFile("examples/policy.sample.json"));
+
+  it("is a valid policy", () => {
+    expect(result.ok ? [] : formatPolicyProblems(result.problems)).toEqual([]);
+  });
+
+  it("offers the demo's models, all through us. profiles in us-east-1", () => {
+    if (!result.ok) throw new Error("sample invalid");
+    expect([...result.policy.models.keys()]).toEqual([
+      "claude-sonnet-4-5",
+      "claude-sonnet-4",
+      "claude-haiku-4-5",
+      "claude-3-7-sonnet",
+      "nova-pro",
+      "llama3-3-70b",
+    ]);
+    for (const model of result.policy.models.values()) {
+      for (const deployment of model.route) {
+        expect(deployment.region).toBe("us-east-1");
+        expect(deployment.modelId.startsWith("us.")).toBe(true);
+      }
+    }
+    expect(result.policy.models.get("claude-sonnet-4-5")?.route[0]?.pricing.input).toBe(3.3);
+    expect(result.policy.source.$schema).toBe("../policy.schema.json");
+  });
+});
