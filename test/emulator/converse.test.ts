@@ -50,6 +50,7 @@ describe.each(HANDLERS)("over %s", (handler) => {
     expect(call?.accessKeyId).toMatch(/^ASIAIMDS/);
     expect(call?.sessionToken).toBeTruthy();
     expect(harness.emulator.totals()).toMatchObject({ calls: 1, outputTokens: estimateTokens(text) });
+    expect(harness.emulator.connections()[handler]).toBeGreaterThan(0);
   });
 
   it("decodes ARN model ids from the path", async () => {

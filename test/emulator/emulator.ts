@@ -53,6 +53,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     totals: () => log.totals(),
     assumeRoleCalls: sts.calls,
     imds,
+    connections: () => ({ ...transport.connections }),
     failAssumeRole: (roleArn, fail) => sts.refuse(roleArn, fail),
     reset: () => {
       handler = undefined;

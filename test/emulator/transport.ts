@@ -4,29 +4,38 @@
 import http from "node:http";
 import http2 from "node:http2";
 import net from "node:net";
+import type { Writable } from "node:stream";
 import type { CompatRequest, CompatResponse } from "./exchange.js";
 import { Exchange } from "./exchange.js";
 
 // The HTTP/2 client preface starts with "PRI * HTTP/2.0"; no HTTP/1.1 method starts with "PRI".
 const H2_PREFACE_START = Buffer.from("PRI ", "latin1");
 
+export interface ConnectionCounts {
+  http1: number;
+  http2: number;
+}
+
 export interface Transport {
   port: number;
+  /** Connections accepted so far per protocol: proves which handler a client really used. */
+  connections: ConnectionCounts;
   close(): Promise<void>;
 }
 
 export async function listen(host: string, port: number, route: (exchange: Exchange) => void): Promise<Transport> {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
+  const connections: ConnectionCounts = { http1: 0, http2: 0 };
 
   const h1 = http.createServer({ keepAliveTimeout: 65_000, headersTimeout: 70_000, requestTimeout: 0 }, (req, res) => {
-    route(new Exchange(req, res, () => req.socket.destroy()));
+    route(new Exchange(req, res, () => afterFlush(req.socket, () => req.socket.destroy())));
   });
   h1.on("clientError", (_error, socket) => socket.destroy());
 
   const h2 = http2.createServer({}, (req, res) => {
     route(new Exchange(req as CompatRequest, res as CompatResponse, () => {
-      res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      afterFlush(res.stream, () => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     }));
   });
   h2.on("session", (session) => {
@@ -42,8 +51,11 @@ export async function listen(host: string, port: number, route: (exchange: Excha
     socket.on("error", () => undefined);
     socket.setNoDelay(true);
     sniff(socket, (isH2) => {
-      if (isH2) h2.emit("connection", socket);
-      else {
+      if (isH2) {
+        connections.http2 += 1;
+        h2.emit("connection", socket);
+      } else {
+        connections.http1 += 1;
         h1.emit("connection", socket);
         socket.resume();
       }
@@ -62,6 +74,7 @@ export async function listen(host: string, port: number, route: (exchange: Excha
 
   return {
     port: address.port,
+    connections,
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const session of sessions) session.destroy();
@@ -70,6 +83,15 @@ export async function listen(host: string, port: number, route: (exchange: Excha
       await closed;
     },
   };
+}
+
+/**
+ * A dropped connection should cut the stream after what was already sent, not swallow it: the
+ * writes so far may still sit in a corked buffer, and an empty write completes after them.
+ */
+function afterFlush(stream: Writable, then: () => void): void {
+  if (stream.destroyed) return;
+  stream.write(Buffer.alloc(0), () => then());
 }
 
 /** Reads until the protocol is known, then puts the bytes back for the real server to read. */
