@@ -1,6 +1,8 @@
 // Bedrock prompt caching, simulated: a cache point caches the prefix before it (tools → system →
 // messages) when that prefix reaches the model's minimum, and a later request that starts with a
-// cached prefix reads it instead of paying full input for it.
+// cached prefix reads it instead of paying full input for it. Reads = the longest cached prefix
+// found at a cache point or a block boundary shortly before one; writes = the longest counting
+// prefix minus what was read.
 
 import { createHash } from "node:crypto";
 import type { ConverseRequestBody } from "./bedrock-request.js";
@@ -20,7 +22,18 @@ interface CachePrefix {
   key: string;
   tokens: number;
   ttlMs: number;
+  /** Earlier block boundaries a read may also hit, nearest last. */
+  lookback: Boundary[];
 }
+
+interface Boundary {
+  key: string;
+  tokens: number;
+}
+
+// A cache point also reads prefixes ending at block boundaries up to about 20 blocks before it,
+// which is what makes "move the cache point to the newest message" hit the previous turn's write.
+const LOOKBACK_BLOCKS = 20;
 
 export class PromptCache {
   private readonly expiries = new Map<string, number>();
@@ -31,10 +44,13 @@ export class PromptCache {
     if (prefixes.length === 0) return { cacheReadInputTokens: 0, cacheWriteInputTokens: 0 };
     let read = 0;
     for (const prefix of prefixes) {
-      const expiresAt = this.expiries.get(prefix.key);
-      if (expiresAt !== undefined && expiresAt > now && prefix.tokens > read) read = prefix.tokens;
+      for (const boundary of [...prefix.lookback, prefix]) {
+        const expiresAt = this.expiries.get(boundary.key);
+        if (expiresAt !== undefined && expiresAt > now && boundary.tokens > read) read = boundary.tokens;
+      }
     }
     const longest = Math.max(...prefixes.map((prefix) => prefix.tokens));
+    // Storing again refreshes the TTL of a prefix that was just read.
     for (const prefix of prefixes) this.store(prefix.key, now + prefix.ttlMs);
     return { cacheReadInputTokens: read, cacheWriteInputTokens: longest - read };
   }
@@ -58,17 +74,20 @@ export class PromptCache {
 function countingPrefixes(cacheKey: string, body: ConverseRequestBody, minTokens: number): CachePrefix[] {
   const prefixes: CachePrefix[] = [];
   const hash = createHash("sha256").update(cacheKey);
-  let tokens = 0;
+  const recent: Boundary[] = [];
+  let current: Boundary = { key: hash.copy().digest("base64"), tokens: 0 };
   walkPrompt(body, (piece) => {
     if (piece.kind === "boundary") hash.update(`\u0000${piece.label}\u0000`);
     else if (piece.kind === "content") {
-      tokens += piece.tokens;
       hash.update(canonicalJson(piece.value)).update("\u0001");
-    } else if (tokens >= minTokens) {
+      recent.push(current);
+      if (recent.length > LOOKBACK_BLOCKS) recent.shift();
+      current = { key: hash.copy().digest("base64"), tokens: current.tokens + piece.tokens };
+    } else if (current.tokens >= minTokens) {
       prefixes.push({
-        key: hash.copy().digest("base64"),
-        tokens,
+        ...current,
         ttlMs: piece.ttl === "1h" ? ONE_HOUR_MS : DEFAULT_TTL_MS,
+        lookback: [...recent],
       });
     }
   });
