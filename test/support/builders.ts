@@ -1,5 +1,5 @@
 // Small builders for fixtures: each test states only what matters to it.
-import type { ChatCompletionRequest, ChatMessage, ModelPolicy, ToolDefinition } from "@tollgate/shared";
+import type { ChatCompletionRequest, ModelPolicy, ToolDefinition } from "@tollgate/shared";
 
 export function modelPolicy(overrides: Partial<ModelPolicy> = {}): ModelPolicy {
   return {
@@ -25,16 +25,17 @@ export function chatRequest(overrides: Partial<ChatCompletionRequest> = {}): Cha
   return { model: "claude-sonnet-4", messages: [user("Hello")], ...overrides };
 }
 
-export const system = (content: string): ChatMessage => ({ role: "system", content });
-export const user = (content: string): ChatMessage => ({ role: "user", content });
-export const assistant = (content: string | null, toolCalls?: Array<{ id: string; name: string; arguments: string }>): ChatMessage => ({
-  role: "assistant",
+// Narrow literal types, so the same builders fit our schema's types and the `openai` client's.
+export const system = (content: string) => ({ role: "system" as const, content });
+export const user = (content: string) => ({ role: "user" as const, content });
+export const assistant = (content: string | null, toolCalls?: Array<{ id: string; name: string; arguments: string }>) => ({
+  role: "assistant" as const,
   content,
   ...(toolCalls
     ? { tool_calls: toolCalls.map((call) => ({ id: call.id, type: "function" as const, function: { name: call.name, arguments: call.arguments } })) }
     : {}),
 });
-export const toolResult = (toolCallId: string, content: string): ChatMessage => ({ role: "tool", tool_call_id: toolCallId, content });
+export const toolResult = (toolCallId: string, content: string) => ({ role: "tool" as const, tool_call_id: toolCallId, content });
 
 export function tool(name: string, description = `Does ${name}`, parameters: Record<string, unknown> = { type: "object", properties: {} }): ToolDefinition {
   return { type: "function", function: { name, description, parameters } };

@@ -65,10 +65,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!isLoopback(values.host)) {
     logger.warn({ host: values.host }, "serving on a non-loopback address: put TLS (a reverse proxy) in front of it");
   }
-  process.stdout.write(`listening on ${broker.url}\n`);
-  logger.info({ url: broker.url, models: [...policy.models.keys()] }, "broker started");
-
-  await new Promise<void>((resolve) => {
+  // Signal handlers go in before the "listening" line: a supervisor may send SIGTERM the moment it
+  // reads that line, and a signal without a handler would kill the process mid-request.
+  const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       logger.info({ signal }, "shutting down: no new connections, waiting for requests in flight");
       const force = setTimeout(() => {
@@ -81,6 +80,9 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
   });
+  process.stdout.write(`listening on ${broker.url}\n`);
+  logger.info({ url: broker.url, models: [...policy.models.keys()] }, "broker started");
+  await stopped;
   return 0;
 }
 
