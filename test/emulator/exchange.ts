@@ -49,16 +49,21 @@ export class Exchange {
     return Array.isArray(value) ? value[0] : value;
   }
 
-  async readBody(): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of this.request) {
-      const buffer = chunk as Buffer;
-      size += buffer.length;
-      if (size > MAX_BODY_BYTES) throw new Error("request body too large");
-      chunks.push(buffer);
-    }
-    return chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks);
+  /** Events rather than `for await`: cheaper per request, and benchmarks send thousands a second. */
+  readBody(): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      this.request.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_BODY_BYTES) {
+          this.request.destroy();
+          reject(new Error("request body too large"));
+        } else chunks.push(chunk);
+      });
+      this.request.once("end", () => resolve(chunks.length === 1 && chunks[0] !== undefined ? chunks[0] : Buffer.concat(chunks)));
+      this.request.once("close", () => reject(new Error("request closed before its body ended")));
+    });
   }
 
   get open(): boolean {

@@ -33,7 +33,20 @@ export function baseModelId(modelId: string): string {
   return prefix === undefined ? id : id.slice(prefix.length);
 }
 
+const resolved = new Map<string, ModelProfile>();
+const MAX_RESOLVED = 1000;
+
 export function resolveModel(modelId: string): ModelProfile {
+  let profile = resolved.get(modelId);
+  if (profile === undefined) {
+    profile = resolveUncached(modelId);
+    if (resolved.size >= MAX_RESOLVED) resolved.clear();
+    resolved.set(modelId, profile);
+  }
+  return profile;
+}
+
+function resolveUncached(modelId: string): ModelProfile {
   const baseId = baseModelId(modelId);
   const behaviourId = baseId.startsWith("application-inference-profile/")
     ? APPLICATION_PROFILE_MODEL
