@@ -37,7 +37,7 @@ export interface StartOptions {
 export async function startBrokerProcess(options: StartOptions): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir("tollgate-data-");
   const child = spawn(process.execPath, [TOLLGATE_BIN, "serve", "--policy", options.policyFile, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, ...options.env, TOLLGATE_LOG_LEVEL: process.env.TOLLGATE_LOG_LEVEL ?? "info" },
+    env: { ...process.env, TOLLGATE_LOG_LEVEL: process.env.TOLLGATE_LOG_LEVEL ?? "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
