@@ -57,14 +57,25 @@ function validateBlock(block: unknown, index: number, blockIndex: number, facts:
     if (!isRecord(toolUse.input)) throw invalid(messagesText.toolInputNotObject(at));
   } else if (block.toolResult !== undefined) {
     facts.usesToolBlocks = true;
-    const toolUseId = isRecord(block.toolResult) ? block.toolResult.toolUseId : undefined;
-    if (typeof toolUseId !== "string" || !TOOL_USE_ID.test(toolUseId)) {
-      throw constraintViolated(toolUseId, `${memberPath}.toolResult.toolUseId`, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+");
-    }
+    validateToolResult(block.toolResult, at, memberPath);
   } else if (block.cachePoint !== undefined) {
     facts.cachePoints += 1;
     validateCachePoint(block.cachePoint, `${memberPath}.cachePoint`);
   }
+}
+
+function validateToolResult(toolResult: unknown, at: string, memberPath: string): void {
+  const result = isRecord(toolResult) ? toolResult : {};
+  if (typeof result.toolUseId !== "string" || !TOOL_USE_ID.test(result.toolUseId)) {
+    throw constraintViolated(result.toolUseId, `${memberPath}.toolResult.toolUseId`, "Member must satisfy regular expression pattern: [a-zA-Z0-9_.:-]+");
+  }
+  // An empty tool output is a classic broker bug: Bedrock refuses blank text here as everywhere.
+  const parts: unknown[] = Array.isArray(result.content) ? result.content : [];
+  parts.forEach((part, index) => {
+    if (isRecord(part) && part.text !== undefined && (typeof part.text !== "string" || part.text.trim() === "")) {
+      throw invalid(messagesText.blankText("ToolResultContentBlock", `${at}.toolResult.content.${index}`));
+    }
+  });
 }
 
 function validateImage(image: unknown, at: string, memberPath: string): void {

@@ -68,6 +68,11 @@ describe("request validation", () => {
       { toolConfig: { tools: [tool] }, messages: [userText("a"), { role: "assistant", content: [{ toolUse: { toolUseId: "t1", name: "get_weather", input: "x" } }] }, { role: "user", content: [{ toolResult: { toolUseId: "t1", content: [{ text: "ok" }] } }] }] },
       "Provide a json object for the field",
     ],
+    [
+      "an empty tool output",
+      { toolConfig: { tools: [tool] }, messages: [userText("a"), { role: "assistant", content: [{ toolUse: { toolUseId: "t1", name: "get_weather", input: {} } }] }, { role: "user", content: [{ toolResult: { toolUseId: "t1", content: [{ text: "" }] } }] }] },
+      "The text field in the ToolResultContentBlock object at messages.2.content.0.toolResult.content.0 is blank",
+    ],
     ["maxTokens 0", { inferenceConfig: { maxTokens: 0 } }, "'inferenceConfig.maxTokens' failed to satisfy constraint"],
     ["maxTokens above the model limit", { inferenceConfig: { maxTokens: 100_000 } }, "exceeds the model limit of 64000"],
     ["temperature 1.5", { inferenceConfig: { temperature: 1.5 } }, "Member must have value less than or equal to 1"],
