@@ -52,6 +52,12 @@ describe("non-streaming", () => {
     expect(response.headers.get("x-tollgate-deployment")).toBe("use1");
   });
 
+  it("reuses the SDK client: credentials come from IMDS once, not per request", async () => {
+    for (let i = 0; i < 5; i++) await h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user(`hi ${i}`)] });
+    expect(h.emulator.calls.filter((call) => call.accessKeyId?.startsWith("ASIAIMDS"))).toHaveLength(5);
+    expect(h.emulator.imds.credentialRequests).toBeLessThanOrEqual(1);
+  });
+
   it("routes to the deployment's region", async () => {
     await h.client.chat.completions.create({ model: "claude-sonnet-4-5", messages: [user("hi")], reasoning_effort: "none" as never });
     expect(h.emulator.calls.at(-1)?.region).toBe("us-west-2");
