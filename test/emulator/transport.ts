@@ -33,7 +33,8 @@ export async function listen(host: string, port: number, route: (exchange: Excha
   });
   h1.on("clientError", (_error, socket) => socket.destroy());
 
-  const h2 = http2.createServer({}, (req, res) => {
+  // Benchmarks multiplex many streams on few sessions; the 10 MB default can refuse streams.
+  const h2 = http2.createServer({ maxSessionMemory: 100 }, (req, res) => {
     route(new Exchange(req as CompatRequest, res as CompatResponse, () => {
       afterFlush(res.stream, () => res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR));
     }));
