@@ -12,7 +12,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Pool } from "undici";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
-import { emulatorEnv } from "../test/emulator/emulator-env.js";
+import { envFor } from "../test/emulator/emulator-env.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
 const MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0";
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
   const policy = { models: { "claude-sonnet-4": { route: [{ id: "use1", modelId: MODEL_ID, region: "us-east-1" }], promptCaching: { enabled: false } } } };
   const broker: BrokerProcess = await startBrokerProcess({
     policyFile: writePolicyFile(policy),
-    env: { ...emulatorEnv(emulator.url), TOLLGATE_LOG_LEVEL: "warn" },
+    env: { ...envFor(process.env, emulator.url), TOLLGATE_LOG_LEVEL: "warn" },
     dataDir: tempDir("tollgate-bench-"),
   });
 

@@ -10,7 +10,7 @@ const policyFile = join(REPO_ROOT, "shared/examples/policy.sample.json");
 const emulator = await startEmulator({ firstByteDelayMs: 150, chunkDelayMs: 40 });
 let broker;
 try {
-  broker = await startBrokerProcess({ policyFile, env: emulator.env(), args: ["--port", port], dataDir: process.env.TOLLGATE_DATA_DIR ?? tempDir("tollgate-demo-") });
+  broker = await startBrokerProcess({ policyFile, env: emulator.envFor(process.env), args: ["--port", port], dataDir: process.env.TOLLGATE_DATA_DIR ?? tempDir("tollgate-demo-") });
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.stderr.write(`(is port ${port} busy? run with TOLLGATE_PORT=0 to pick a free one)\n`);

@@ -68,7 +68,7 @@ describe("tollgate serve", () => {
   });
 
   it("listens on 127.0.0.1 by default and prints where", async () => {
-    const broker = await startBrokerProcess({ policyFile: writePolicyFile(TEST_POLICY), env: {} });
+    const broker = await startBrokerProcess({ policyFile: writePolicyFile(TEST_POLICY), env: process.env });
     try {
       expect(broker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect(broker.output()).toMatch(/^listening on http:\/\/127\.0\.0\.1:\d+$/m);

@@ -29,7 +29,8 @@ export function writePolicyFile(policy: unknown, dir = tempDir()): string {
 
 export interface StartOptions {
   policyFile: string;
-  env: Record<string, string>;
+  /** The broker's whole environment (e.g. `emulator.envFor(process.env)`). */
+  env: NodeJS.ProcessEnv;
   args?: string[];
   dataDir?: string;
 }
@@ -37,7 +38,7 @@ export interface StartOptions {
 export async function startBrokerProcess(options: StartOptions): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir("tollgate-data-");
   const child = spawn(process.execPath, [TOLLGATE_BIN, "serve", "--policy", options.policyFile, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
-    env: { ...process.env, TOLLGATE_LOG_LEVEL: process.env.TOLLGATE_LOG_LEVEL ?? "info", ...options.env },
+    env: { TOLLGATE_LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";

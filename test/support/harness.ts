@@ -29,7 +29,7 @@ export async function startHarness(options: { policy?: unknown; brokerArgs?: str
   const emulator = await startEmulator();
   let broker: BrokerProcess;
   try {
-    broker = await startBrokerProcess({ policyFile: writePolicyFile(options.policy ?? TEST_POLICY), env: emulator.env(), args: options.brokerArgs ?? [] });
+    broker = await startBrokerProcess({ policyFile: writePolicyFile(options.policy ?? TEST_POLICY), env: emulator.envFor(process.env), args: options.brokerArgs ?? [] });
   } catch (error) {
     await emulator.close();
     throw error;
