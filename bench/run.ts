@@ -2,17 +2,21 @@
 //
 // Three processes share the machine, as in production tests of other gateways: the Bedrock
 // emulator (fixed 20 ms to first byte), the broker (`tollgate serve`), and this load generator.
-// Each scenario runs "direct" (the load generator speaks Bedrock's wire protocol to the emulator,
-// unsigned: no SDK) and "via broker" (OpenAI format to the broker, which signs and calls the
-// emulator through the AWS SDK). The difference is the broker's cost, SDK included.
+// Each scenario runs three ways: "direct" (the load generator speaks Bedrock's wire protocol to the
+// emulator, unsigned: no SDK), "AWS SDK alone" (this process calls the emulator through the SDK,
+// configured exactly as the broker configures it), and "via broker" (OpenAI format to the broker,
+// which calls the emulator through the SDK). broker − direct is what a client sees added;
+// broker − SDK is what the broker's own code adds on top of the SDK it must use.
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { execSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ConverseCommand, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 import { Pool } from "undici";
+import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS } from "../broker/src/bedrock/client-pool.js";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
-import { envFor } from "../test/emulator/emulator-env.js";
+import { applyEnvTo, envFor } from "../test/emulator/emulator-env.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
 const MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0";
@@ -24,9 +28,8 @@ const IN_FLIGHT = 50;
 
 interface Target {
   name: string;
-  pool: Pool;
-  path(stream: boolean): string;
-  body(stream: boolean): string;
+  once(stream: boolean): Promise<Sample>;
+  close(): Promise<void>;
 }
 
 interface Sample {
@@ -50,21 +53,53 @@ async function startEmulatorProcess(): Promise<{ url: string; child: ChildProces
   return { url, child };
 }
 
-async function once(target: Target, stream: boolean): Promise<Sample> {
-  const started = performance.now();
-  const { statusCode, body } = await target.pool.request({
-    path: target.path(stream),
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: target.body(stream),
-  });
-  let firstByteMs = -1;
-  for await (const _chunk of body) {
-    if (firstByteMs < 0) firstByteMs = performance.now() - started;
-  }
-  if (statusCode !== 200) throw new Error(`${target.name}: HTTP ${statusCode}`);
-  return { latencyMs: performance.now() - started, firstByteMs };
+/** A target spoken to over plain HTTP (undici): first byte is the first body byte. */
+function httpTarget(name: string, url: string, path: (stream: boolean) => string, body: (stream: boolean) => string): Target {
+  const pool = new Pool(url, { connections: IN_FLIGHT + 8 });
+  return {
+    name,
+    async once(stream) {
+      const started = performance.now();
+      const response = await pool.request({ path: path(stream), method: "POST", headers: { "content-type": "application/json" }, body: body(stream) });
+      let firstByteMs = -1;
+      for await (const _chunk of response.body) {
+        if (firstByteMs < 0) firstByteMs = performance.now() - started;
+      }
+      if (response.statusCode !== 200) throw new Error(`${name}: HTTP ${response.statusCode}`);
+      return { latencyMs: performance.now() - started, firstByteMs };
+    },
+    close: () => pool.close(),
+  };
 }
+
+/** The AWS SDK in this process, configured as the broker configures it: what the SDK alone costs. */
+function sdkTarget(url: string): Target {
+  // The SDK reads its endpoint and IMDS variables from the environment, as in the broker.
+  applyEnvTo(process.env, url);
+  const pool = new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS });
+  const client = pool.forRegion("us-east-1");
+  const input = { modelId: MODEL_ID, messages: [{ role: "user" as const, content: [{ text: "Say hello" }] }], inferenceConfig: { maxTokens: 200 } };
+  return {
+    name: "sdk",
+    async once(stream) {
+      const started = performance.now();
+      let firstByteMs = -1;
+      if (stream) {
+        const response = await client.send(new ConverseStreamCommand(input));
+        for await (const _event of response.stream ?? []) {
+          if (firstByteMs < 0) firstByteMs = performance.now() - started;
+        }
+      } else {
+        await client.send(new ConverseCommand(input));
+        firstByteMs = performance.now() - started;
+      }
+      return { latencyMs: performance.now() - started, firstByteMs };
+    },
+    close: async () => pool.destroy(),
+  };
+}
+
+const once = (target: Target, stream: boolean): Promise<Sample> => target.once(stream);
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -105,18 +140,11 @@ async function main(): Promise<void> {
 
   const converseBody = JSON.stringify({ messages: [{ role: "user", content: [{ text: "Say hello" }] }], inferenceConfig: { maxTokens: 200 } });
   const encodedModel = encodeURIComponent(MODEL_ID);
-  const direct: Target = {
-    name: "direct",
-    pool: new Pool(emulator.url, { connections: IN_FLIGHT + 8 }),
-    path: (stream) => `/model/${encodedModel}/${stream ? "converse-stream" : "converse"}`,
-    body: () => converseBody,
-  };
-  const viaBroker: Target = {
-    name: "broker",
-    pool: new Pool(broker.url, { connections: IN_FLIGHT + 8 }),
-    path: () => "/v1/chat/completions",
-    body: (stream) => JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
-  };
+  const direct = httpTarget("direct", emulator.url, (stream) => `/model/${encodedModel}/${stream ? "converse-stream" : "converse"}`, () => converseBody);
+  const sdk = sdkTarget(emulator.url);
+  const viaBroker = httpTarget("broker", broker.url, () => "/v1/chat/completions", (stream) =>
+    JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
+  );
 
   const lines: string[] = [];
   const log = (line: string): void => {
@@ -124,37 +152,31 @@ async function main(): Promise<void> {
     process.stdout.write(`${line}\n`);
   };
 
-  log(`| scenario | direct to emulator | via broker | broker adds |`);
-  log(`|---|---|---|---|`);
+  log(`| scenario | direct to emulator (raw HTTP) | AWS SDK alone | via broker | broker adds vs raw | broker adds vs SDK |`);
+  log(`|---|---|---|---|---|---|`);
+  const ms = (value: number): string => `${fmt(value)} ms`;
+  const row = (label: string, d: number, k: number, b: number, unit: (v: number) => string, added: (x: number, y: number) => string): void =>
+    log(`| ${label} | ${unit(d)} | ${unit(k)} | ${unit(b)} | ${added(b, d)} | ${added(b, k)} |`);
+  const plus = (b: number, base: number): string => `+${fmt(b - base)} ms`;
+  const share = (b: number, base: number): string => `${fmt((b / base) * 100, 0)}%`;
 
-  const d1 = await sequential(direct, false);
-  const b1 = await sequential(viaBroker, false);
-  for (const p of [50, 99]) {
-    const d = percentile(d1.map((s) => s.latencyMs), p);
-    const b = percentile(b1.map((s) => s.latencyMs), p);
-    log(`| non-stream, 1 in flight, p${p} latency | ${fmt(d)} ms | ${fmt(b)} ms | **+${fmt(b - d)} ms** |`);
+  for (const stream of [false, true]) {
+    const kind = stream ? "stream" : "non-stream";
+    const pick = (sample: Sample): number => (stream ? sample.firstByteMs : sample.latencyMs);
+    const what = stream ? "time to first byte" : "latency";
+    const [d1, k1, b1] = [await sequential(direct, stream), await sequential(sdk, stream), await sequential(viaBroker, stream)];
+    for (const p of [50, 99]) {
+      row(`${kind}, 1 in flight, ${what} p${p}`, percentile(d1.map(pick), p), percentile(k1.map(pick), p), percentile(b1.map(pick), p), ms, plus);
+    }
+    const [d50, k50, b50] = [await load(direct, stream), await load(sdk, stream), await load(viaBroker, stream)];
+    const unit = (v: number): string => `${fmt(v, 0)} ${stream ? "streams" : "req"}/s`;
+    row(`${kind}, ${IN_FLIGHT} in flight, throughput`, d50.perSecond, k50.perSecond, b50.perSecond, unit, share);
+    row(`${kind}, ${IN_FLIGHT} in flight, ${what} p50`, percentile(d50.samples.map(pick), 50), percentile(k50.samples.map(pick), 50), percentile(b50.samples.map(pick), 50), ms, plus);
   }
 
-  const d50 = await load(direct, false);
-  const b50 = await load(viaBroker, false);
-  log(`| non-stream, ${IN_FLIGHT} in flight, throughput | ${fmt(d50.perSecond, 0)} req/s | ${fmt(b50.perSecond, 0)} req/s | ${fmt((b50.perSecond / d50.perSecond) * 100, 0)}% of direct |`);
-  log(`| non-stream, ${IN_FLIGHT} in flight, p50 latency | ${fmt(percentile(d50.samples.map((s) => s.latencyMs), 50))} ms | ${fmt(percentile(b50.samples.map((s) => s.latencyMs), 50))} ms | |`);
-
-  const ds1 = await sequential(direct, true);
-  const bs1 = await sequential(viaBroker, true);
-  for (const p of [50, 99]) {
-    const d = percentile(ds1.map((s) => s.firstByteMs), p);
-    const b = percentile(bs1.map((s) => s.firstByteMs), p);
-    log(`| stream, 1 in flight, time to first byte p${p} | ${fmt(d)} ms | ${fmt(b)} ms | **+${fmt(b - d)} ms** |`);
-  }
-
-  const ds50 = await load(direct, true);
-  const bs50 = await load(viaBroker, true);
-  log(`| stream, ${IN_FLIGHT} in flight, throughput | ${fmt(ds50.perSecond, 0)} streams/s | ${fmt(bs50.perSecond, 0)} streams/s | ${fmt((bs50.perSecond / ds50.perSecond) * 100, 0)}% of direct |`);
-  log(`| stream, ${IN_FLIGHT} in flight, time to first byte p50 | ${fmt(percentile(ds50.samples.map((s) => s.firstByteMs), 50))} ms | ${fmt(percentile(bs50.samples.map((s) => s.firstByteMs), 50))} ms | |`);
-
-  await direct.pool.close();
-  await viaBroker.pool.close();
+  await direct.close();
+  await sdk.close();
+  await viaBroker.close();
   await broker.stop();
   emulator.child.kill("SIGTERM");
 
