@@ -15,6 +15,18 @@ export {
   policyFileSchema,
   type PolicyFile,
 } from "./schema.js";
+export {
+  ALL_MODELS,
+  DEFAULT_TIMEZONE,
+  KEY_HASH_PATTERN,
+  TEAM_NAME_PATTERN,
+  USER_NAME_PATTERN,
+  type DefaultsEntry,
+  type LimitsEntry,
+  type TeamEntry,
+  type UserEntry,
+} from "./access-schema.js";
+export { abbreviateKeyHash, API_KEY_PREFIX, generateApiKey, hashApiKey, keyHashEntry } from "./keys.js";
 export { formatPolicyProblems, parsePolicy, parsePolicyJson } from "./parse-policy.js";
 export { formatJsonPath } from "./json-path.js";
 export { policyJsonSchema, renderPolicySchemaJson } from "./json-schema.js";
