@@ -1,10 +1,13 @@
 export type {
   Deployment,
+  Limits,
   ModelPolicy,
   Policy,
   PolicyParseResult,
   PolicyProblem,
   ReasoningEffort,
+  TeamPolicy,
+  UserPolicy,
 } from "./types.js";
 export {
   DEFAULT_REASONING_BUDGETS,

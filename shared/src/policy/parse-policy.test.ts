@@ -61,14 +61,14 @@ describe("parsePolicy: structure", () => {
           promptCaching: { enabled: true, ttl: "5m" },
         }),
       },
-      { teams: {}, version: 1 },
+      { tems: {}, version: 1 },
     );
     expect(problemsOf(input)).toEqual(
       expect.arrayContaining([
         { path: "models.m.contextWindw", message: 'unknown field "contextWindw" (did you mean "contextWindow"?)' },
         { path: "models.m.route[0].regoin", message: 'unknown field "regoin" (did you mean "region"?)' },
         { path: "models.m.promptCaching.ttl", message: 'unknown field "ttl"' },
-        { path: "teams", message: 'unknown field "teams"' },
+        { path: "tems", message: 'unknown field "tems" (did you mean "teams"?)' },
         { path: "version", message: 'unknown field "version"' },
       ]),
     );

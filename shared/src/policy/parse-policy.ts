@@ -1,27 +1,44 @@
+import type { z } from "zod";
+import { checkAccess } from "./access-checks.js";
+import { TEAM_NAME_PATTERN, teamEntrySchema, USER_NAME_PATTERN, userEntrySchema } from "./access-schema.js";
 import { asRecord } from "./draft.js";
 import { formatJsonPath } from "./json-path.js";
+import { resolveAccess } from "./resolve-access.js";
 import { resolveModel } from "./resolve-model.js";
 import { MODEL_NAME_PATTERN, modelEntrySchema, policyFileSchema } from "./schema.js";
 import type { ModelPolicy, PolicyParseResult, PolicyProblem } from "./types.js";
 import { issuesToProblems, policyErrorMap, type RawProblem } from "./zod-problems.js";
 
+/** The named collections of the file: zod skips the value of an entry whose name is invalid. */
+const NAMED_ENTRIES: readonly { field: string; pattern: RegExp; schema: z.ZodType }[] = [
+  { field: "models", pattern: MODEL_NAME_PATTERN, schema: modelEntrySchema },
+  { field: "teams", pattern: TEAM_NAME_PATTERN, schema: teamEntrySchema },
+  { field: "users", pattern: USER_NAME_PATTERN, schema: userEntrySchema },
+];
+
 /**
  * Validates a policy document and resolves it into the runtime shape. Reports every problem it can
- * find, structural (zod) and semantic (catalogue), each with the JSON path it concerns.
+ * find, structural (zod) and semantic (catalogue, references between models, teams and users), each
+ * with the JSON path it concerns.
  */
 export function parsePolicy(input: unknown): PolicyParseResult {
   const parsed = policyFileSchema.safeParse(input, { error: policyErrorMap });
   const problems: RawProblem[] = parsed.success ? [] : issuesToProblems(parsed.error.issues, policyFileSchema);
 
+  const root = asRecord(input);
+  for (const { field, pattern, schema } of NAMED_ENTRIES) {
+    for (const [name, raw] of Object.entries(asRecord(root[field]))) {
+      if (pattern.test(name)) continue;
+      // Check the entry behind an invalid name anyway, so every problem shows at once.
+      const entry = schema.safeParse(raw, { error: policyErrorMap });
+      if (!entry.success) problems.push(...prefixed([field, name], issuesToProblems(entry.error.issues, schema)));
+    }
+  }
+
   const models = new Map<string, ModelPolicy>();
-  const modelsValue = asRecord(input).models;
+  const modelsValue = root.models;
   const rawModels = asRecord(modelsValue);
   for (const [name, rawModel] of Object.entries(rawModels)) {
-    if (!MODEL_NAME_PATTERN.test(name)) {
-      // zod skips the value of a record entry whose key is invalid; check it anyway.
-      const entry = modelEntrySchema.safeParse(rawModel, { error: policyErrorMap });
-      if (!entry.success) problems.push(...prefixed(["models", name], issuesToProblems(entry.error.issues, modelEntrySchema)));
-    }
     const resolution = resolveModel(name, rawModel);
     problems.push(...resolution.problems);
     if (resolution.model) models.set(name, resolution.model);
@@ -30,8 +47,10 @@ export function parsePolicy(input: unknown): PolicyParseResult {
     problems.push({ path: ["models"], message: "must define at least one model" });
   }
 
+  problems.push(...checkAccess(input));
+
   if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.map(formatProblem) };
-  return { ok: true, policy: { models, source: parsed.data } };
+  return { ok: true, policy: { models, source: parsed.data, ...resolveAccess(parsed.data) } };
 }
 
 /** Parses JSON text, reporting a syntax error as a problem at `(root)` with line and column. */

@@ -1,4 +1,12 @@
 import { z } from "zod";
+import {
+  defaultsSchema,
+  teamEntrySchema,
+  teamNameSchema,
+  timezoneSchema,
+  userEntrySchema,
+  userNameSchema,
+} from "./access-schema.js";
 
 /*
  * The policy file as an administrator writes it. Every object is strict so a misspelt field is an
@@ -115,6 +123,7 @@ export const modelEntrySchema = z
 export const policyFileSchema = z
   .strictObject({
     $schema: z.string().optional().describe("JSON Schema reference for editors; ignored by Tollgate."),
+    timezone: timezoneSchema.optional(),
     models: z
       .record(
         z.string().regex(MODEL_NAME_PATTERN, {
@@ -123,8 +132,22 @@ export const policyFileSchema = z
         modelEntrySchema,
       )
       .describe("Models clients may ask for, keyed by the name they use in the `model` field."),
+    teams: z
+      .record(teamNameSchema, teamEntrySchema)
+      .optional()
+      .describe("Teams, keyed by name. Every user belongs to one."),
+    users: z
+      .record(userNameSchema, userEntrySchema)
+      .optional()
+      .describe("Who may call Tollgate, keyed by user name. With no users every request is refused."),
+    defaults: defaultsSchema.optional(),
   })
-  .meta({ title: "Tollgate policy", description: "Which Bedrock models Tollgate offers and how they are priced." });
+  .meta({
+    title: "Tollgate policy",
+    description:
+      "Which Bedrock models Tollgate offers and how they are priced; which teams and users may use them, " +
+      "with which keys and within which limits.",
+  });
 
 export type PolicyFile = z.output<typeof policyFileSchema>;
 export type ModelEntry = z.output<typeof modelEntrySchema>;
