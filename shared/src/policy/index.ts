@@ -31,5 +31,6 @@ export {
 } from "./access-schema.js";
 export { abbreviateKeyHash, API_KEY_PREFIX, generateApiKey, hashApiKey, keyHashEntry } from "./keys.js";
 export { formatPolicyProblems, parsePolicy, parsePolicyJson } from "./parse-policy.js";
+export { policyDiff } from "./diff.js";
 export { formatJsonPath } from "./json-path.js";
 export { policyJsonSchema, renderPolicySchemaJson } from "./json-schema.js";
