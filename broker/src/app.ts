@@ -1,19 +1,33 @@
 // The broker's HTTP app, built by a factory so tests and the CLI create it the same way and
 // nothing lives in module globals.
 import express, { type Express } from "express";
+import type { Meter } from "./accounting/meter.js";
+import type { AdminToken } from "./auth/admin-token.js";
+import { requireUser } from "./auth/user-auth.js";
 import type { ChatService } from "./chat/chat-service.js";
 import { ApiError } from "./errors.js";
 import { accessLog } from "./http/access-log.js";
+import { requireAdmin } from "./http/admin-auth.js";
 import { errorHandler } from "./http/error-response.js";
 import { requestContext } from "./http/request-context.js";
+import { adminRouter } from "./http/routes/admin.js";
 import { chatCompletionsHandler } from "./http/routes/chat-completions.js";
+import { meHandler, meRequestsHandler, meUsageHandler } from "./http/routes/me.js";
 import { modelsHandler } from "./http/routes/models.js";
+import type { UsageLedger } from "./ledger/types.js";
+import type { LimitStore } from "./limits/index.js";
 import type { Logger } from "./log.js";
+import type { PolicyService } from "./policy/policy-service.js";
 import type { PolicyStore } from "./policy/policy-store.js";
 
 export interface AppDeps {
   policy: PolicyStore;
+  policies: PolicyService;
   chat: ChatService;
+  meter: Meter;
+  limits: LimitStore;
+  ledger: UsageLedger;
+  adminToken: AdminToken | undefined;
   logger: Logger;
   /** Largest accepted request body; agents send long histories and images, so the default is generous. */
   maxBodyBytes: number;
@@ -35,8 +49,20 @@ export function createApp(deps: AppDeps): Express {
   });
 
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
-  app.get("/v1/models", modelsHandler(deps.policy));
-  app.post("/v1/chat/completions", json, chatCompletionsHandler({ policy: deps.policy, chat: deps.chat }));
+
+  // The user API: every route needs a user key.
+  const v1 = express.Router();
+  v1.use(requireUser(deps.policy));
+  v1.get("/models", modelsHandler(deps.policy));
+  v1.post("/chat/completions", json, chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter }));
+  const me = { policy: deps.policy, limits: deps.limits, ledger: deps.ledger };
+  v1.get("/me", meHandler(me));
+  v1.get("/me/usage", meUsageHandler(me));
+  v1.get("/me/requests", meRequestsHandler(me));
+  app.use("/v1", v1);
+
+  // The admin API: only the admin token.
+  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, json }));
 
   app.use((req, _res, next) => {
     next(
@@ -44,7 +70,7 @@ export function createApp(deps: AppDeps): Express {
         status: 404,
         type: "not_found_error",
         code: "unknown_route",
-        message: `No route ${req.method} ${req.path}. This broker serves POST /v1/chat/completions and GET /v1/models.`,
+        message: `No route ${req.method} ${req.path}. This broker serves POST /v1/chat/completions, GET /v1/models and GET /v1/me.`,
       }),
     );
   });

@@ -1,13 +1,27 @@
-// `tollgate` — the broker's command line. Thin: parses arguments and calls the commands.
+// `tollgate` — the broker's command line. Thin: parses the command and calls it.
+import { CliError } from "./cli/admin-client.js";
+import { keyCreateCommand } from "./cli/key-create.js";
+import { policyDiffCommand, policyPushCommand } from "./cli/policy-push.js";
 import { policyValidateCommand } from "./cli/policy-validate.js";
 import { serveCommand } from "./cli/serve.js";
+import { usageCommand } from "./cli/usage.js";
 
 const USAGE = `Usage:
-  tollgate serve --policy FILE [--host H] [--port N] [--data-dir DIR] [--max-body-bytes N] [--bedrock-http2]
+  tollgate serve --policy FILE [--host H] [--port N] [--data-dir DIR] [--admin-token-file FILE]
+                 [--max-body-bytes N] [--bedrock-http2]
   tollgate policy validate FILE
+  tollgate policy push FILE --url URL [--admin-token-file FILE]
+  tollgate policy diff FILE --url URL [--admin-token-file FILE]
+  tollgate key create [--user NAME]
+  tollgate usage --url URL [--group-by team|user|model|project|day] [--from ISO] [--to ISO] [--admin-token-file FILE]
 
 serve            Run the broker. Host defaults to 127.0.0.1, port to 7600 (0 picks a free port).
-policy validate  Check a policy file; prints "json.path: message" for each problem.`;
+policy validate  Check a policy file; prints "json.path: message" for each problem.
+policy push      Send a policy to a running broker; it validates, then swaps it in.
+policy diff      Show what pushing FILE would change on a running broker.
+key create       Make a new user key; prints it once, and the hash line for the policy.
+usage            Spend and tokens from a running broker's ledger, as a table.
+The admin commands read the admin token from --admin-token-file or TOLLGATE_ADMIN_TOKEN.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -17,9 +31,19 @@ async function main(argv: string[]): Promise<number> {
     case "policy": {
       const [sub, ...args] = rest;
       if (sub === "validate") return policyValidateCommand(args);
+      if (sub === "push") return policyPushCommand(args);
+      if (sub === "diff") return policyDiffCommand(args);
       process.stderr.write(`tollgate policy: unknown subcommand "${sub ?? ""}"\n${USAGE}\n`);
       return 2;
     }
+    case "key": {
+      const [sub, ...args] = rest;
+      if (sub === "create") return keyCreateCommand(args);
+      process.stderr.write(`tollgate key: unknown subcommand "${sub ?? ""}"\n${USAGE}\n`);
+      return 2;
+    }
+    case "usage":
+      return usageCommand(rest);
     case "--help":
     case "-h":
     case "help":
@@ -31,13 +55,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-
 main(process.argv.slice(2)).then(
   (code) => {
     if (code !== 0) process.exitCode = code;
   },
   (error: unknown) => {
+    const known = error instanceof CliError || (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS"));
     process.stderr.write(`tollgate: ${error instanceof Error ? error.message : String(error)}\n`);
+    if (!known && error instanceof Error && error.stack && process.env.TOLLGATE_DEBUG) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 1;
   },
 );

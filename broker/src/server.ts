@@ -1,6 +1,13 @@
 // Builds a broker from its configuration and starts listening. Used by `tollgate serve` and by
 // tests that want a broker in-process.
 import type { Policy } from "@tollgate/shared";
+import { Meter } from "./accounting/meter.js";
+import { restoreLimits } from "./accounting/restore.js";
+import type { AdminToken } from "./auth/admin-token.js";
+import { openSqliteLedger } from "./ledger/index.js";
+import { MemoryLimitStore } from "./limits/index.js";
+import { FilePolicyRepository } from "./policy/policy-repository.js";
+import { initialPolicy, PolicyService } from "./policy/policy-service.js";
 import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -19,6 +26,9 @@ export interface BrokerConfig {
   port: number;
   dataDir: string;
   policy: Policy;
+  /** The policy file's JSON, as the seed of an empty policy store. */
+  policyDocument: unknown;
+  adminToken?: AdminToken | undefined;
   logger: Logger;
   maxBodyBytes?: number;
   bedrock?: Partial<BedrockClientOptions>;
@@ -37,10 +47,33 @@ export class StartupError extends Error {
 
 export async function startBroker(config: BrokerConfig): Promise<RunningBroker> {
   await ensureWritableDir(config.dataDir);
-  const policy = new MemoryPolicyStore(config.policy);
+  const repository = new FilePolicyRepository(config.dataDir);
+  const initial = initialPolicy(repository, config.policy, config.policyDocument, config.logger);
+  if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
+    throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
+  }
+  const policy = new MemoryPolicyStore(initial.policy, initial.version);
+  const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashHex());
+
+  const ledger = openSqliteLedger(config.dataDir);
+  // Limits and spend survive restarts: rebuilt from the ledger before the first request.
+  const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
+  restoreLimits(limits, ledger, initial.policy.timezone);
+  const meter = new Meter(limits, ledger);
+
   const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
   const chat = new ChatService(upstream, new MemoryReasoningStore());
-  const app = createApp({ policy, chat, logger: config.logger, maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES });
+  const app = createApp({
+    policy,
+    policies,
+    chat,
+    meter,
+    limits,
+    ledger,
+    adminToken: config.adminToken,
+    logger: config.logger,
+    maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+  });
 
   const server = app.listen(config.port, config.host);
   // Idle keep-alive connections from clients should outlive typical client pools' idle timers.
@@ -50,6 +83,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   } catch (error) {
     upstream.destroy();
+    await ledger.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
     if (code === "EACCES") throw new StartupError(`not allowed to listen on ${config.host}:${config.port}`);
@@ -65,6 +99,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       upstream.destroy();
+      await ledger.close();
     },
   };
 }

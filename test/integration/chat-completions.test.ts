@@ -2,7 +2,7 @@
 // AWS SDK (credentials from fake IMDSv2) → the Bedrock emulator over its real wire protocol.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest, system, textOfTokens, tool, toolResult, user } from "../support/builders.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import { startHarness, TEST_KEY, type Harness } from "../support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -117,7 +117,7 @@ describe("streaming", () => {
   it("ends with [DONE] on the wire", async () => {
     const response = await fetch(`${h.broker.url}/v1/chat/completions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", authorization: `Bearer ${TEST_KEY}` },
       body: JSON.stringify({ model: "claude-sonnet-4", messages: [{ role: "user", content: "hi" }], stream: true }),
     });
     expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);

@@ -3,7 +3,7 @@
 import { APIError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { textOfTokens, user } from "../support/builders.js";
-import { startHarness, type Harness } from "../support/harness.js";
+import { startHarness, TEST_KEY, type Harness } from "../support/harness.js";
 
 let h: Harness;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ beforeEach(() => {
 async function post(body: string | object, contentType = "application/json") {
   const response = await fetch(`${h.broker.url}/v1/chat/completions`, {
     method: "POST",
-    headers: { "content-type": contentType },
+    headers: { "content-type": contentType, authorization: `Bearer ${TEST_KEY}` },
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as { error: Record<string, unknown> } };
@@ -80,7 +80,7 @@ describe("bad requests", () => {
   });
 
   it("an unknown route → 404 in OpenAI's shape", async () => {
-    const response = await fetch(`${h.broker.url}/v1/embeddings`, { method: "POST" });
+    const response = await fetch(`${h.broker.url}/v1/embeddings`, { method: "POST", headers: { authorization: `Bearer ${TEST_KEY}` } });
     expect(response.status).toBe(404);
     expectOpenAiError((await response.json()) as { error: Record<string, unknown> });
   });

@@ -1,9 +1,15 @@
 // One emulator + one real broker process + an official `openai` client, for integration tests.
 import OpenAI from "openai";
+import { keyHashEntry } from "@tollgate/shared";
 import { startEmulator, type Emulator } from "../emulator/index.js";
 import { startBrokerProcess, writePolicyFile, type BrokerProcess } from "./broker-process.js";
 
+/** The test user's key; the policy holds only its hash. */
+export const TEST_KEY = "tg_test-key-for-integration-tests-0001";
+
 export const TEST_POLICY = {
+  teams: { eng: { models: ["*"] } },
+  users: { tester: { team: "eng", keys: [keyHashEntry(TEST_KEY)] } },
   models: {
     "claude-sonnet-4": {
       route: [{ id: "use1", modelId: "us.anthropic.claude-sonnet-4-20250514-v1:0", region: "us-east-1" }],
@@ -35,7 +41,7 @@ export async function startHarness(options: { policy?: unknown; brokerArgs?: str
     throw error;
   }
   // No retries: tests assert exactly what the broker answered.
-  const client = new OpenAI({ baseURL: `${broker.url}/v1`, apiKey: "unused-until-keys-exist", maxRetries: 0 });
+  const client = new OpenAI({ baseURL: `${broker.url}/v1`, apiKey: TEST_KEY, maxRetries: 0 });
   return {
     emulator,
     broker,

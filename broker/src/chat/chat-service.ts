@@ -30,6 +30,14 @@ export interface CallOutcome {
   thinkingDroppedForHistory: boolean;
 }
 
+/** A call translated and bound to a deployment, ready to be admitted against limits and sent. */
+export interface PreparedChat {
+  call: ChatCall;
+  deployment: Deployment;
+  translated: BedrockRequest;
+  ref: DeploymentRef;
+}
+
 export interface CompletedChat {
   completion: ChatCompletion;
   outcome: CallOutcome;
@@ -48,8 +56,8 @@ export class ChatService {
     private readonly reasoningStore: ReasoningStore,
   ) {}
 
-  async complete(call: ChatCall): Promise<CompletedChat> {
-    const { deployment, translated, ref } = this.prepare(call);
+  async complete(prepared: PreparedChat): Promise<CompletedChat> {
+    const { call, deployment, translated, ref } = prepared;
     const started = performance.now();
     let output: ConverseCommandOutput;
     try {
@@ -81,8 +89,8 @@ export class ChatService {
   }
 
   /** Resolves once Bedrock accepted the call, so errors before the first byte can still be answered with a status. */
-  async openStream(call: ChatCall, includeUsage: boolean): Promise<OpenedChatStream> {
-    const { deployment, translated, ref } = this.prepare(call);
+  async openStream(prepared: PreparedChat, includeUsage: boolean): Promise<OpenedChatStream> {
+    const { call, deployment, translated, ref } = prepared;
     const started = performance.now();
     let events: AsyncIterable<ConverseStreamOutput>;
     try {
@@ -131,12 +139,13 @@ export class ChatService {
     return { chunks: chunks(), outcome };
   }
 
-  private prepare(call: ChatCall): { deployment: Deployment; translated: BedrockRequest; ref: DeploymentRef } {
+  /** Translates the request (400s surface here, before any limit is charged) and picks the deployment. */
+  prepare(call: ChatCall): PreparedChat {
     const translated = toBedrockRequest(call.request, call.model, { reasoningStore: this.reasoningStore });
     // Routing across several deployments (and fallback) builds on this; today the first one serves.
     const deployment = call.model.route[0];
     if (!deployment) throw new Error(`model ${call.model.name} has no deployments`);
-    return { deployment, translated, ref: { model: call.model.name, id: deployment.id, modelId: deployment.modelId, region: deployment.region } };
+    return { call, deployment, translated, ref: { model: call.model.name, id: deployment.id, modelId: deployment.modelId, region: deployment.region } };
   }
 }
 

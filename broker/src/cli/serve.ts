@@ -2,7 +2,8 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "../log.js";
-import { loadPolicyFile, PolicyFileError } from "../policy/load-policy-file.js";
+import { AdminToken } from "../auth/admin-token.js";
+import { loadPolicyFileWithDocument, PolicyFileError } from "../policy/load-policy-file.js";
 import { startBroker, StartupError } from "../server.js";
 
 export const DEFAULT_PORT = 7600;
@@ -24,6 +25,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         port: { type: "string", default: String(DEFAULT_PORT) },
         "data-dir": { type: "string", default: defaultDataDir() },
         "max-body-bytes": { type: "string" },
+        "admin-token-file": { type: "string" },
         "bedrock-http2": { type: "boolean", default: false },
       },
     }));
@@ -38,12 +40,21 @@ export async function serveCommand(args: string[]): Promise<number> {
     return fail(`--max-body-bytes must be an integer of at least 1024, got "${values["max-body-bytes"]}"`);
   }
 
-  let policy;
+  let loaded;
   try {
-    policy = await loadPolicyFile(values.policy);
+    loaded = await loadPolicyFileWithDocument(values.policy);
   } catch (error) {
     if (error instanceof PolicyFileError) return fail(`invalid policy ${error.message}`);
     throw error;
+  }
+  const policy = loaded.policy;
+
+  let adminToken: AdminToken | undefined;
+  try {
+    if (values["admin-token-file"]) adminToken = AdminToken.fromFile(values["admin-token-file"]);
+    else if (process.env.TOLLGATE_ADMIN_TOKEN) adminToken = AdminToken.fromSecret(process.env.TOLLGATE_ADMIN_TOKEN);
+  } catch (error) {
+    return fail(`admin token: ${(error as Error).message}`);
   }
 
   const logger = createLogger();
@@ -54,6 +65,8 @@ export async function serveCommand(args: string[]): Promise<number> {
       port,
       dataDir: values["data-dir"],
       policy,
+      policyDocument: loaded.document,
+      adminToken,
       logger,
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
@@ -81,7 +94,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once("SIGINT", stop);
   });
   process.stdout.write(`listening on ${broker.url}\n`);
-  logger.info({ url: broker.url, models: [...policy.models.keys()] }, "broker started");
+  logger.info({ url: broker.url, policyVersion: broker.policy.current().version, adminApi: adminToken !== undefined }, "broker started");
+  if (broker.policy.current().users.size === 0) {
+    logger.warn("the policy has no users: every request will be refused with 401 until users with keys are added");
+  }
   await stopped;
   return 0;
 }

@@ -12,6 +12,11 @@ export class PolicyFileError extends Error {
 }
 
 export async function loadPolicyFile(file: string): Promise<Policy> {
+  return (await loadPolicyFileWithDocument(file)).policy;
+}
+
+/** The validated policy and the JSON it came from (stored as the seed version). */
+export async function loadPolicyFileWithDocument(file: string): Promise<{ policy: Policy; document: unknown }> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
@@ -20,5 +25,5 @@ export async function loadPolicyFile(file: string): Promise<Policy> {
   }
   const result = parsePolicyJson(text);
   if (!result.ok) throw new PolicyFileError(file, formatPolicyProblems(result.problems));
-  return result.policy;
+  return { policy: result.policy, document: JSON.parse(text.replace(/^\uFEFF/, "")) as unknown };
 }

@@ -5,6 +5,8 @@ import type { Policy } from "@tollgate/shared";
 export interface ActivePolicy extends Policy {
   /** Unix seconds when this policy started serving. */
   loadedAtSeconds: number;
+  /** Its version in the policy repository (0 when not persisted). */
+  version: number;
 }
 
 export interface PolicyStore {
@@ -14,15 +16,16 @@ export interface PolicyStore {
 export class MemoryPolicyStore implements PolicyStore {
   private active: ActivePolicy;
 
-  constructor(initial: Policy) {
-    this.active = { ...initial, loadedAtSeconds: Math.floor(Date.now() / 1000) };
+  constructor(initial: Policy, version = 0) {
+    this.active = { ...initial, loadedAtSeconds: Math.floor(Date.now() / 1000), version };
   }
 
   current(): ActivePolicy {
     return this.active;
   }
 
-  replace(next: Policy): void {
-    this.active = { ...next, loadedAtSeconds: Math.floor(Date.now() / 1000) };
+  /** One assignment: requests that already read the old policy keep it until they finish. */
+  replace(next: Policy, version: number): void {
+    this.active = { ...next, loadedAtSeconds: Math.floor(Date.now() / 1000), version };
   }
 }

@@ -1,17 +1,21 @@
-// POST /v1/chat/completions — OpenAI in, Bedrock out, streamed or not.
+// POST /v1/chat/completions — OpenAI in, Bedrock out, streamed or not; admitted against the org's
+// limits first, and accounted in the ledger before the response completes.
 import type { Request, Response } from "express";
-import { chatCompletionRequestSchema } from "@tollgate/shared";
-import type { ChatService, CallOutcome } from "../../chat/chat-service.js";
-import { unknownModel } from "../../errors.js";
+import { chatCompletionRequestSchema, type ModelPolicy, type UserPolicy } from "@tollgate/shared";
+import { Meter, statusOf } from "../../accounting/meter.js";
+import type { CallOutcome, ChatService, PreparedChat } from "../../chat/chat-service.js";
+import { ApiError, unknownModel } from "../../errors.js";
+import type { Ticket } from "../../limits/index.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { asApiError, toErrorBody } from "../error-response.js";
-import { overheadHeader } from "../request-context.js";
+import { overheadHeader, type RequestContext } from "../request-context.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 import { parseBody } from "../validate.js";
 
 export interface ChatRouteDeps {
   policy: PolicyStore;
   chat: ChatService;
+  meter: Meter;
 }
 
 declare module "express-serve-static-core" {
@@ -21,13 +25,18 @@ declare module "express-serve-static-core" {
   }
 }
 
+/** nginx's convention for "client closed the request". */
+const CLIENT_CLOSED = 499;
+
 export function chatCompletionsHandler(deps: ChatRouteDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const context = res.locals.context;
+    const identity = res.locals.identity;
+    if (!identity) throw new Error("chat route reached without an identity");
     const request = parseBody(chatCompletionRequestSchema, req.body);
+    // Read once: a policy pushed while this request runs does not change its rules.
     const policy = deps.policy.current();
-    const model = policy.models.get(request.model);
-    if (!model) throw unknownModel(request.model, [...policy.models.keys()]);
+    const model = allowedModel(policy.models.get(request.model), request.model, identity.user);
     res.locals.model = model.name;
 
     // Cline's cancel button closes the connection: stop paying for tokens nobody will read.
@@ -38,29 +47,113 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         controller.abort();
       }
     });
-    const call = { requestId: context.id, request, model, signal: controller.signal };
+
+    const prepared = deps.chat.prepare({ requestId: context.id, request, model, signal: controller.signal });
+    const admitted = deps.meter.admit(policy, identity.user, prepared);
+    res.set(admitted.headers as Record<string, string>);
+    const account = accountant(deps.meter, admitted.ticket, context, identity.user, identity.project, prepared);
 
     if (!request.stream) {
-      const { completion, outcome } = await deps.chat.complete(call);
-      res.locals.outcome = outcome;
-      res.set({ ...servedBy(model.name, outcome), ...overheadHeader(context, outcome.upstreamMs) });
-      res.json(completion);
+      let completed;
+      try {
+        completed = await deps.chat.complete(prepared);
+      } catch (error) {
+        const apiError = asApiError(error);
+        await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted);
+        throw apiError;
+      }
+      res.locals.outcome = completed.outcome;
+      await account(200, null, completed.outcome, false);
+      res.set({ ...servedBy(model.name, completed.outcome), ...overheadHeader(context, completed.outcome.upstreamMs) });
+      res.json(completed.completion);
       return;
     }
 
-    const opened = await deps.chat.openStream(call, request.stream_options?.include_usage === true);
+    let opened;
+    try {
+      opened = await deps.chat.openStream(prepared, request.stream_options?.include_usage === true);
+    } catch (error) {
+      const apiError = asApiError(error);
+      await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted);
+      throw apiError;
+    }
     res.locals.outcome = opened.outcome;
     startEventStream(res, { ...servedBy(model.name, opened.outcome), ...overheadHeader(context, opened.outcome.upstreamMs) });
     try {
       for await (const chunk of opened.chunks) await writeEvent(res, chunk);
-      endEventStream(res);
     } catch (error) {
-      if (controller.signal.aborted) return;
+      if (controller.signal.aborted) {
+        await account(CLIENT_CLOSED, "client_cancelled", opened.outcome, true);
+        return;
+      }
       // Headers are gone: end the stream with an error event the client can show, never hang.
       const apiError = asApiError(error);
       res.locals.errorCode = apiError.code;
+      await account(apiError.status, apiError.code, opened.outcome, false).catch(() => undefined);
       await writeEvent(res, toErrorBody(apiError));
       res.end();
+      return;
+    }
+    try {
+      await account(200, null, opened.outcome, false);
+    } catch (error) {
+      await writeEvent(res, toErrorBody(asApiError(error)));
+      res.end();
+      return;
+    }
+    endEventStream(res);
+  };
+}
+
+/** The policy's model, if this user may use it; else the 404 / 403 that says what they may use. */
+function allowedModel(model: ModelPolicy | undefined, requested: string, user: UserPolicy): ModelPolicy {
+  const allowed = [...user.models].sort();
+  if (!model) throw unknownModel(requested, allowed);
+  if (!user.models.has(model.name)) {
+    throw new ApiError({
+      status: 403,
+      type: "permission_error",
+      code: "model_not_allowed",
+      param: "model",
+      message: `Your Tollgate policy does not allow the model "${requested}". Models you may use: ${allowed.join(", ") || "(none)"}.`,
+    });
+  }
+  return model;
+}
+
+/** Settles the limits and commits the ledger row; a failed commit surfaces as a 503 (never unaccounted service). */
+function accountant(meter: Meter, ticket: Ticket, context: RequestContext, user: UserPolicy, project: string | null, prepared: PreparedChat) {
+  const time = Date.now();
+  return async (httpStatus: number, errorCode: string | null, outcome: CallOutcome | undefined, cancelled: boolean): Promise<void> => {
+    try {
+      await meter.finish(
+        ticket,
+        {
+          id: context.id,
+          time,
+          user: user.name,
+          team: user.team,
+          project,
+          requestedModel: prepared.call.model.name,
+          servedModel: prepared.call.model.name,
+          deployment: (outcome?.deployment ?? prepared.deployment).id,
+          status: statusOf(httpStatus, cancelled),
+          httpStatus,
+          latencyMs: Math.round(performance.now() - context.startedAt),
+          ttftMs: outcome?.timeToFirstTokenMs === undefined ? null : Math.round(outcome.timeToFirstTokenMs),
+          fallbacks: 0,
+          errorCode,
+        },
+        outcome,
+      );
+    } catch (error) {
+      throw new ApiError({
+        status: 503,
+        type: "server_error",
+        code: "ledger_unavailable",
+        message: "The broker could not record this request's usage, so it will not complete it. Your Tollgate admin should check the broker's data dir.",
+        cause: error,
+      });
     }
   };
 }

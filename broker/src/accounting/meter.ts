@@ -1,0 +1,77 @@
+// Where a request meets the org's limits and the ledger: admission before Bedrock is called, and
+// afterwards the real usage settled against the limits and committed to the ledger — before the
+// client sees the response complete.
+import { costPicoUsd, type Policy, type UserPolicy } from "@tollgate/shared";
+import type { CallOutcome, PreparedChat } from "../chat/chat-service.js";
+import { ApiError } from "../errors.js";
+import type { UsageLedger, UsageRecord, UsageStatus } from "../ledger/types.js";
+import { ledgerScopes, scopeLabel, type LimitStore, type RateLimitHeaders, type ScopedLimits, type Ticket } from "../limits/index.js";
+import { estimateInputTokens } from "./estimate.js";
+
+export interface Admitted {
+  ticket: Ticket;
+  headers: RateLimitHeaders;
+}
+
+/** The limit sets a request by `user` for `model` is checked against: user, team, team × model. */
+export function scopedLimitsFor(policy: Policy, user: UserPolicy, model: string): ScopedLimits[] {
+  const team = policy.teams.get(user.team);
+  const scopes = ledgerScopes({ user: user.name, team: user.team, model });
+  return scopes.map((scope) => {
+    const limits =
+      scope.kind === "user" ? user.limits : scope.kind === "team" ? (team?.limits ?? {}) : (team?.modelLimits.get(model) ?? {});
+    return { scope, label: scopeLabel(scope), limits };
+  });
+}
+
+export class Meter {
+  constructor(
+    private readonly limits: LimitStore,
+    private readonly ledger: UsageLedger,
+  ) {}
+
+  /** Admits the request against every applicable limit, or throws the 429 / 402 the client sees. */
+  admit(policy: Policy, user: UserPolicy, prepared: PreparedChat): Admitted {
+    const inputTokens = estimateInputTokens(prepared.translated.body);
+    const estimatedCostPicoUsd = costPicoUsd(
+      { inputTokens, outputTokens: prepared.translated.maxTokens, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      prepared.deployment.pricing,
+    );
+    const admission = this.limits.admit({
+      scopes: scopedLimitsFor(policy, user, prepared.call.model.name),
+      estimatedTokens: inputTokens + prepared.translated.maxTokens,
+      estimatedCostPicoUsd,
+    });
+    if (admission.ok) return { ticket: admission.ticket, headers: admission.headers };
+    const headers: Record<string, string> = { ...(admission.headers as Record<string, string>) };
+    if (admission.kind === "rate_limit") {
+      headers["retry-after"] = String(admission.retryAfterSeconds);
+      throw new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: admission.message, headers });
+    }
+    // Budgets don't come back by retrying: a status the OpenAI client and Cline don't retry.
+    headers["x-should-retry"] = "false";
+    throw new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers });
+  }
+
+  /**
+   * Settles the limits with what Bedrock reported and commits the ledger row. Resolves once the row
+   * is durable; the caller finishes the response only after that.
+   */
+  async finish(ticket: Ticket, row: Omit<UsageRecord, "costPicoUsd" | "inputTokens" | "cacheReadTokens" | "cacheWriteTokens" | "outputTokens">, outcome: CallOutcome | undefined): Promise<void> {
+    const usage = outcome?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    const cost = outcome ? costPicoUsd(usage, outcome.deployment.pricing) : 0;
+    const tokens = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
+    this.limits.settle(ticket, { tokens, costPicoUsd: cost });
+    await this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+  }
+
+  /** The request was refused before it reached Bedrock: nothing was used, nothing is recorded. */
+  release(ticket: Ticket): void {
+    this.limits.release(ticket);
+  }
+}
+
+export function statusOf(httpStatus: number, cancelled: boolean): UsageStatus {
+  if (cancelled) return "cancelled";
+  return httpStatus >= 200 && httpStatus < 300 ? "ok" : "error";
+}

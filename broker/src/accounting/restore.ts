@@ -1,0 +1,37 @@
+// After a restart, limits and spend come back from the ledger: the last minute's requests refill the
+// rpm/tpm windows, and spend since the start of the day and month refills the budgets.
+import type { UsageLedger } from "../ledger/types.js";
+import { budgetPeriods, ledgerScopes, type LimitStore, type Scope, type SpendRow } from "../limits/index.js";
+import { scopeKey } from "../limits/index.js";
+
+const WINDOW_MS = 60_000;
+
+export function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone: string, now = Date.now()): void {
+  const activity = ledger.recentActivity(now - WINDOW_MS).map((row) => ({
+    time: row.time,
+    scopes: ledgerScopes({ user: row.user, team: row.team, model: row.servedModel }),
+    tokens: row.tokens,
+  }));
+  const periods = budgetPeriods(timeZone, now);
+  const day = ledger.spendByScope(periods.day.start);
+  const month = ledger.spendByScope(periods.month.start);
+  const spend = new Map<string, SpendRow>();
+  const add = (scope: Scope, field: "dayPicoUsd" | "monthPicoUsd", pico: number): void => {
+    const key = scopeKey(scope);
+    const row = spend.get(key) ?? { scope, dayPicoUsd: 0, monthPicoUsd: 0 };
+    row[field] += pico;
+    spend.set(key, row);
+  };
+  for (const [field, totals] of [
+    ["dayPicoUsd", day],
+    ["monthPicoUsd", month],
+  ] as const) {
+    for (const [user, pico] of totals.users) add({ kind: "user", name: user }, field, pico);
+    for (const [team, pico] of totals.teams) add({ kind: "team", name: team }, field, pico);
+    for (const [key, pico] of totals.teamModels) {
+      const [team = "", model = ""] = key.split("\u0000");
+      add({ kind: "team-model", team, model }, field, pico);
+    }
+  }
+  limits.restore({ activity, spend: [...spend.values()] });
+}

@@ -1,0 +1,46 @@
+// Who is calling: a user key → its SHA-256 → the policy's key index. Keys are never stored or logged;
+// the lookup is by digest, so response timing depends on the digest, not on the key's bytes.
+import { createHash } from "node:crypto";
+import type { NextFunction, Request, Response } from "express";
+import type { UserPolicy } from "@tollgate/shared";
+import { ApiError } from "../errors.js";
+import type { PolicyStore } from "../policy/policy-store.js";
+import { bearerToken } from "./bearer.js";
+
+export interface Identity {
+  user: UserPolicy;
+  project: string | null;
+}
+
+declare module "express-serve-static-core" {
+  interface Locals {
+    identity?: Identity;
+  }
+}
+
+const PROJECT = /^[\w.@:/ -]{1,128}$/;
+
+export function invalidApiKey(message: string): ApiError {
+  return new ApiError({ status: 401, type: "authentication_error", code: "invalid_api_key", message });
+}
+
+export function requireUser(policy: PolicyStore) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const key = bearerToken(req.headers.authorization, req.headers["x-api-key"]);
+    if (!key) {
+      next(invalidApiKey("No API key: send your Tollgate key as `Authorization: Bearer <key>`. Your Tollgate admin creates keys with `tollgate key create`."));
+      return;
+    }
+    const current = policy.current();
+    const name = current.userByKeyHash.get(createHash("sha256").update(key, "utf8").digest("hex"));
+    const user = name === undefined ? undefined : current.users.get(name);
+    if (!user || user.disabled) {
+      next(invalidApiKey("This API key is not valid on this Tollgate broker (unknown or revoked). Ask your Tollgate admin for a new key."));
+      return;
+    }
+    const header = req.headers["x-tollgate-project"];
+    const project = typeof header === "string" && PROJECT.test(header.trim()) ? header.trim() : null;
+    res.locals.identity = { user, project };
+    next();
+  };
+}

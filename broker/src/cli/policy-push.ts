@@ -1,0 +1,52 @@
+import { readFile } from "node:fs/promises";
+import { parseArgs } from "node:util";
+import { policyDiff, type PolicyFile } from "@tollgate/shared";
+import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
+
+const OPTIONS = { url: { type: "string" }, "admin-token-file": { type: "string" } } as const;
+
+async function readDocument(file: string | undefined): Promise<unknown> {
+  if (!file) throw new CliError("a policy FILE is required");
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as unknown;
+  } catch (error) {
+    throw new CliError(`cannot read ${file} as JSON: ${(error as Error).message}`);
+  }
+}
+
+/** `tollgate policy push FILE --url URL`: validate on the broker and swap it in. */
+export async function policyPushCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  const document = await readDocument(positionals[0]);
+  const target = adminTarget(values.url, values["admin-token-file"]);
+  const { status, body } = await adminFetch(target, "/admin/policy", { method: "PUT", body: JSON.stringify(document) });
+  if (status === 400) {
+    const problems = (body as { problems?: string[] }).problems ?? [errorMessage(body)];
+    process.stderr.write(`the broker refused the policy; it keeps serving the previous version:\n`);
+    for (const problem of problems) process.stdout.write(`${problem}\n`);
+    return 1;
+  }
+  if (status !== 200) throw new CliError(`push failed (${status}): ${errorMessage(body)}`);
+  const result = body as { version: number; changes: string[] };
+  process.stdout.write(`policy version ${result.version} is serving\n`);
+  for (const change of result.changes) process.stdout.write(`  ${change}\n`);
+  return 0;
+}
+
+/** `tollgate policy diff FILE --url URL`: what pushing FILE would change. */
+export async function policyDiffCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  const document = await readDocument(positionals[0]);
+  const target = adminTarget(values.url, values["admin-token-file"]);
+  const { status, body } = await adminFetch(target, "/admin/policy");
+  if (status !== 200) throw new CliError(`cannot read the broker's policy (${status}): ${errorMessage(body)}`);
+  const serving = body as { version: number; document: PolicyFile };
+  const changes = policyDiff(serving.document, document as PolicyFile);
+  if (changes.length === 0) {
+    process.stdout.write(`no changes from version ${serving.version}\n`);
+    return 0;
+  }
+  process.stdout.write(`changes from version ${serving.version}:\n`);
+  for (const change of changes) process.stdout.write(`  ${change}\n`);
+  return 0;
+}

@@ -1,0 +1,45 @@
+import { parseArgs } from "node:util";
+import type { UsageResponse } from "@tollgate/shared";
+import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
+
+/** `tollgate usage --url URL --group-by team`: spend and tokens as a readable table. */
+export async function usageCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      url: { type: "string" },
+      "admin-token-file": { type: "string" },
+      "group-by": { type: "string", default: "team" },
+      from: { type: "string" },
+      to: { type: "string" },
+    },
+  });
+  const target = adminTarget(values.url, values["admin-token-file"]);
+  const query = new URLSearchParams({ groupBy: values["group-by"] });
+  if (values.from) query.set("from", values.from);
+  if (values.to) query.set("to", values.to);
+  const { status, body } = await adminFetch(target, `/admin/usage?${query}`);
+  if (status !== 200) throw new CliError(`usage query failed (${status}): ${errorMessage(body)}`);
+  const usage = body as UsageResponse;
+  process.stdout.write(`${usage.from} → ${usage.to}, by ${usage.groupBy}\n\n`);
+  process.stdout.write(renderTable(usage));
+  return 0;
+}
+
+export function renderTable(usage: UsageResponse): string {
+  const header = [usage.groupBy, "requests", "input", "cache read", "cache write", "output", "cost USD", "cache saved USD"];
+  const row = (key: string, r: Omit<UsageResponse["rows"][number], "key">): string[] => [
+    key,
+    String(r.requests),
+    String(r.inputTokens),
+    String(r.cacheReadTokens),
+    String(r.cacheWriteTokens),
+    String(r.outputTokens),
+    r.costUsd.toFixed(4),
+    r.cacheSavingsUsd.toFixed(4),
+  ];
+  const rows = [header, ...usage.rows.map((r) => row(r.key, r)), row("total", usage.total)];
+  const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
+  return `${[line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n")}\n`;
+}

@@ -1,0 +1,77 @@
+// The admin API: policy (read, push, versions, rollback) and the whole org's usage.
+// Mounted behind requireAdmin; user keys never reach these handlers.
+import { Router, type RequestHandler } from "express";
+import { z } from "zod";
+import { ApiError } from "../../errors.js";
+import type { UsageLedger } from "../../ledger/types.js";
+import type { PolicyService } from "../../policy/policy-service.js";
+import type { PolicyStore } from "../../policy/policy-store.js";
+import { parseBody } from "../validate.js";
+import { parseLimit, parseUsageQuery, toRequestRecord, usageReport } from "./usage-api.js";
+
+export interface AdminDeps {
+  policies: PolicyService;
+  policy: PolicyStore;
+  ledger: UsageLedger;
+  json: RequestHandler;
+}
+
+const rollbackSchema = z.object({ version: z.number().int().positive() }).strict();
+
+function refused(problems: string[]): ApiError & { problems: string[] } {
+  const error = new ApiError({
+    status: 400,
+    type: "invalid_request_error",
+    code: "invalid_policy",
+    message: `The policy was refused (${problems.length} problem${problems.length === 1 ? "" : "s"}); the previous version keeps serving. ${problems.slice(0, 5).join("; ")}`,
+  });
+  return Object.assign(error, { problems });
+}
+
+export function adminRouter(deps: AdminDeps): Router {
+  const router = Router();
+
+  router.get("/policy", (_req, res) => {
+    res.json(deps.policies.current());
+  });
+
+  router.put("/policy", deps.json, (req, res) => {
+    const result = deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+    if (!result.ok) {
+      const error = refused(result.problems);
+      res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
+      return;
+    }
+    res.json(result.version);
+  });
+
+  router.get("/policy/versions", (_req, res) => {
+    res.json({ data: deps.policies.versions() });
+  });
+
+  router.post("/policy/rollback", deps.json, (req, res) => {
+    const { version } = parseBody(rollbackSchema, req.body);
+    const result = deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+    if (!result.ok) {
+      const error = refused(result.problems);
+      res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: "version" }, problems: result.problems });
+      return;
+    }
+    res.json(result.version);
+  });
+
+  router.get("/usage", (req, res) => {
+    const params = parseUsageQuery(req, ["day", "model", "project", "user", "team"], "team");
+    const filter: { user?: string; team?: string } = {};
+    if (typeof req.query.user === "string") filter.user = req.query.user;
+    if (typeof req.query.team === "string") filter.team = req.query.team;
+    res.json(usageReport(deps.ledger, deps.policy.current(), params, filter));
+  });
+
+  router.get("/requests", (req, res) => {
+    const user = typeof req.query.user === "string" ? req.query.user : undefined;
+    res.json({ data: deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) }).map(toRequestRecord) });
+  });
+
+  return router;
+}

@@ -1,0 +1,114 @@
+// The usage data both the user API (`/v1/me…`, scoped to the caller) and the admin API read.
+import type { Request } from "express";
+import {
+  adminUsageGroupBySchema,
+  cacheSavingsPicoUsd,
+  picoUsdToUsd,
+  type Policy,
+  type RequestRecord,
+  type UsageGroupBy,
+  type UsageResponse,
+  type UsageRow,
+} from "@tollgate/shared";
+import { invalidRequest } from "../../errors.js";
+import type { UsageLedger, UsageRecord } from "../../ledger/types.js";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export interface UsageQueryParams {
+  from: number;
+  to: number;
+  groupBy: UsageGroupBy;
+}
+
+/** `from`/`to` (ISO dates or times; default: the last 30 days) and `groupBy`, validated. */
+export function parseUsageQuery(req: Request, allowed: readonly UsageGroupBy[], fallback: UsageGroupBy): UsageQueryParams {
+  const text = (name: string): string | undefined => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
+  const time = (name: string, otherwise: number): number => {
+    const value = text(name);
+    if (value === undefined || value === "") return otherwise;
+    const parsed = Date.parse(value);
+    if (Number.isNaN(parsed)) throw invalidRequest(`${name} must be an ISO date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z; got "${value}".`, name);
+    return parsed;
+  };
+  const to = time("to", Date.now());
+  const from = time("from", to - 30 * DAY_MS);
+  if (from >= to) throw invalidRequest("from must be before to.", "from");
+  const groupByText = text("groupBy") ?? fallback;
+  const groupBy = adminUsageGroupBySchema.safeParse(groupByText);
+  if (!groupBy.success || !allowed.includes(groupBy.data)) {
+    throw invalidRequest(`groupBy must be one of ${allowed.join(", ")}; got "${groupByText}".`, "groupBy");
+  }
+  return { from, to, groupBy: groupBy.data };
+}
+
+/** Savings are priced at each served model's current policy price (the ledger stores tokens and cost, not prices). */
+function savingsPricer(policy: Policy) {
+  return (servedModel: string, cacheReadTokens: number, cacheWriteTokens: number): number => {
+    const pricing = policy.models.get(servedModel)?.route[0]?.pricing;
+    if (!pricing) return 0;
+    return cacheSavingsPicoUsd({ inputTokens: 0, outputTokens: 0, cacheReadTokens, cacheWriteTokens }, pricing);
+  };
+}
+
+export function usageReport(ledger: UsageLedger, policy: Policy, params: UsageQueryParams, filter: { user?: string; team?: string }): UsageResponse {
+  const rows = ledger.usage({ ...params, ...filter, timezone: policy.timezone, cacheSavings: savingsPricer(policy) });
+  const toRow = (row: (typeof rows)[number]): UsageRow => ({
+    key: row.key,
+    requests: row.requests,
+    inputTokens: row.inputTokens,
+    cacheReadTokens: row.cacheReadTokens,
+    cacheWriteTokens: row.cacheWriteTokens,
+    outputTokens: row.outputTokens,
+    costUsd: picoUsdToUsd(row.costPicoUsd),
+    cacheSavingsUsd: picoUsdToUsd(row.cacheSavingsPicoUsd ?? 0),
+  });
+  const sum = (pick: (row: (typeof rows)[number]) => number): number => rows.reduce((total, row) => total + pick(row), 0);
+  return {
+    from: new Date(params.from).toISOString(),
+    to: new Date(params.to).toISOString(),
+    groupBy: params.groupBy,
+    rows: rows.map(toRow),
+    total: {
+      requests: sum((row) => row.requests),
+      inputTokens: sum((row) => row.inputTokens),
+      cacheReadTokens: sum((row) => row.cacheReadTokens),
+      cacheWriteTokens: sum((row) => row.cacheWriteTokens),
+      outputTokens: sum((row) => row.outputTokens),
+      costUsd: picoUsdToUsd(sum((row) => row.costPicoUsd)),
+      cacheSavingsUsd: picoUsdToUsd(sum((row) => row.cacheSavingsPicoUsd ?? 0)),
+    },
+  };
+}
+
+export function parseLimit(req: Request): number {
+  const raw = req.query.limit;
+  if (raw === undefined) return 50;
+  const limit = Number(raw);
+  if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalidRequest(`limit must be an integer from 1 to 1000; got "${String(raw)}".`, "limit");
+  return limit;
+}
+
+export function toRequestRecord(record: UsageRecord): RequestRecord {
+  return {
+    id: record.id,
+    time: new Date(record.time).toISOString(),
+    user: record.user,
+    team: record.team,
+    project: record.project,
+    model: record.requestedModel,
+    servedModel: record.servedModel,
+    deployment: record.deployment,
+    status: record.status,
+    httpStatus: record.httpStatus,
+    inputTokens: record.inputTokens,
+    cacheReadTokens: record.cacheReadTokens,
+    cacheWriteTokens: record.cacheWriteTokens,
+    outputTokens: record.outputTokens,
+    costUsd: picoUsdToUsd(record.costPicoUsd),
+    latencyMs: record.latencyMs,
+    ttftMs: record.ttftMs,
+    fallbacks: record.fallbacks,
+    errorCode: record.errorCode,
+  };
+}

@@ -1,0 +1,80 @@
+// Policy changes: validate, persist a new version, then swap it in atomically. Requests already in
+// flight keep the policy object they started with; an invalid push changes nothing.
+import { formatPolicyProblems, parsePolicy, policyDiff, type Policy, type PolicyFile } from "@tollgate/shared";
+import type { Logger } from "../log.js";
+import type { PolicyRepository, PolicyVersion, PolicyVersionMeta } from "./policy-repository.js";
+import type { MemoryPolicyStore } from "./policy-store.js";
+
+export type PolicyChangeResult = { ok: true; version: PolicyVersionMeta } | { ok: false; problems: string[] };
+
+export class PolicyService {
+  constructor(
+    private readonly repository: PolicyRepository,
+    private readonly store: MemoryPolicyStore,
+    private readonly logger: Logger,
+    /** Hex SHA-256 of the admin token: a policy must never make it a user key. */
+    private readonly adminTokenHash: string | undefined,
+  ) {}
+
+  current(): { version: number; document: unknown } {
+    const latest = this.repository.latest();
+    return { version: latest?.version ?? 0, document: latest?.document ?? this.store.current().source };
+  }
+
+  versions(): PolicyVersionMeta[] {
+    return this.repository.list();
+  }
+
+  push(document: unknown, by: string): PolicyChangeResult {
+    const checked = this.check(document);
+    if (!checked.ok) return checked;
+    return { ok: true, version: this.commit(checked.policy, document, "push", by) };
+  }
+
+  rollback(version: number, by: string): PolicyChangeResult {
+    const target = this.repository.get(version);
+    if (!target) return { ok: false, problems: [`version: no policy version ${version}; see GET /admin/policy/versions`] };
+    const checked = this.check(target.document);
+    if (!checked.ok) return checked;
+    return { ok: true, version: this.commit(checked.policy, target.document, "rollback", by, version) };
+  }
+
+  private check(document: unknown): { ok: true; policy: Policy } | { ok: false; problems: string[] } {
+    const result = parsePolicy(document);
+    if (!result.ok) return { ok: false, problems: formatPolicyProblems(result.problems) };
+    if (this.adminTokenHash && result.policy.userByKeyHash.has(this.adminTokenHash)) {
+      const user = result.policy.userByKeyHash.get(this.adminTokenHash);
+      return { ok: false, problems: [`users.${user}.keys: one of these keys is the admin token; admin and user credentials must differ`] };
+    }
+    return { ok: true, policy: result.policy };
+  }
+
+  private commit(policy: Policy, document: unknown, kind: "push" | "rollback", by: string, restoredFrom?: number): PolicyVersionMeta {
+    const previous = this.current().document as PolicyFile;
+    const changes = policyDiff(previous, document as PolicyFile);
+    const saved: PolicyVersion = this.repository.append({ kind, by, changes, document, ...(restoredFrom !== undefined ? { restoredFrom } : {}) });
+    this.store.replace(policy, saved.version);
+    this.logger.info({ version: saved.version, kind, by, changes }, "policy changed");
+    const { document: _document, ...meta } = saved;
+    return meta;
+  }
+}
+
+/**
+ * At start-up: the stored latest version wins over the --policy file, which only seeds an empty
+ * store (a restarted broker must keep serving what admins pushed, not an older file on disk).
+ */
+export function initialPolicy(repository: PolicyRepository, filePolicy: Policy, fileDocument: unknown, logger: Logger): { policy: Policy; version: number } {
+  const latest = repository.latest();
+  if (!latest) {
+    const seeded = repository.append({ kind: "seed", by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument });
+    return { policy: filePolicy, version: seeded.version };
+  }
+  const stored = parsePolicy(latest.document);
+  if (!stored.ok) throw new Error(`stored policy version ${latest.version} no longer validates: ${formatPolicyProblems(stored.problems).join("; ")}`);
+  if (JSON.stringify(latest.document) !== JSON.stringify(fileDocument)) {
+    logger.warn({ version: latest.version }, `the data dir holds policy version ${latest.version} (pushed later); serving it, not the --policy file`);
+    process.stderr.write(`tollgate serve: serving stored policy version ${latest.version}; the --policy file only seeds an empty store\n`);
+  }
+  return { policy: stored.policy, version: latest.version };
+}
