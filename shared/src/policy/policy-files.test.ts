@@ -49,4 +49,20 @@ describe("shared/examples/policy.sample.json", () => {
     expect(result.policy.models.get("claude-sonnet-4-5")?.route[0]?.pricing.input).toBe(3.3);
     expect(result.policy.source.$schema).toBe("../policy.schema.json");
   });
+
+  it("shows a time zone, teams, users with placeholder key hashes, and defaults", () => {
+    if (!result.ok) throw new Error("sample invalid");
+    const { timezone, teams, users, userByKeyHash } = result.policy;
+    expect(timezone).toBe("America/New_York");
+    expect([...teams.keys()]).toEqual(["platform", "research"]);
+    expect(teams.get("research")?.models.size).toBe(result.policy.models.size);
+    expect(users.get("alice")).toMatchObject({
+      team: "platform",
+      models: new Set(["claude-sonnet-4-5", "claude-haiku-4-5"]),
+      limits: { rpm: 30, tpm: 400_000, concurrent: 4, dailyUsd: 20, monthlyUsd: 300 },
+      disabled: false,
+    });
+    expect(users.get("bob")?.limits).toEqual({ rpm: 20, concurrent: 4, dailyUsd: 10, monthlyUsd: 150 });
+    expect([...userByKeyHash.values()]).toEqual(["alice", "bob"]);
+  });
 });
