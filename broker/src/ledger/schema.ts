@@ -1,0 +1,82 @@
+// Ledger schema and its migrations. The version lives in SQLite's `PRAGMA user_version`; each
+// migration moves the file from `version - 1` to `version` inside one IMMEDIATE transaction, so a
+// crash mid-migration leaves the old version intact and two processes can't migrate at once.
+// Later versions append to MIGRATIONS (e.g. `ALTER TABLE usage ADD COLUMN ...`); never edit a
+// released migration. A file from a newer broker (user_version > latest) is refused, not touched.
+import type Database from "better-sqlite3";
+import { LedgerError } from "./errors.js";
+
+export interface Migration {
+  version: number;
+  description: string;
+  up(db: Database.Database): void;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    description: "usage table with time, user+time and team+time indexes; ledger_meta",
+    up(db) {
+      db.exec(`
+        CREATE TABLE usage (
+          id TEXT NOT NULL PRIMARY KEY,
+          time INTEGER NOT NULL,
+          user TEXT NOT NULL,
+          team TEXT NOT NULL,
+          project TEXT,
+          requested_model TEXT NOT NULL,
+          served_model TEXT NOT NULL,
+          deployment TEXT,
+          status TEXT NOT NULL CHECK (status IN ('ok', 'error', 'cancelled')),
+          http_status INTEGER NOT NULL,
+          input_tokens INTEGER NOT NULL CHECK (input_tokens >= 0),
+          cache_read_tokens INTEGER NOT NULL CHECK (cache_read_tokens >= 0),
+          cache_write_tokens INTEGER NOT NULL CHECK (cache_write_tokens >= 0),
+          output_tokens INTEGER NOT NULL CHECK (output_tokens >= 0),
+          cost_pico_usd INTEGER NOT NULL CHECK (cost_pico_usd >= 0),
+          latency_ms INTEGER NOT NULL,
+          ttft_ms INTEGER,
+          fallbacks INTEGER NOT NULL,
+          error_code TEXT
+        ) STRICT;
+        CREATE INDEX usage_time ON usage (time);
+        CREATE INDEX usage_user_time ON usage (user, time);
+        CREATE INDEX usage_team_time ON usage (team, time);
+        CREATE TABLE ledger_meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL) STRICT;
+      `);
+    },
+  },
+];
+
+export const LEDGER_SCHEMA_VERSION: number = MIGRATIONS.length;
+
+export function schemaVersion(db: Database.Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+/** Brings `db` to the latest version in `migrations` (1, 2, 3, ... in order). */
+export function migrate(
+  db: Database.Database,
+  migrations: readonly Migration[] = MIGRATIONS,
+): { from: number; to: number } {
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`ledger migration #${i} has version ${m.version}, expected ${i + 1}`);
+  });
+  const latest = migrations.length;
+  const run = db.transaction(() => {
+    const from = schemaVersion(db);
+    if (from > latest) {
+      throw new LedgerError(
+        "unsupported_schema",
+        `The usage ledger was written by a newer Tollgate (schema version ${from}; this broker knows up to ${latest}). ` +
+          "Upgrade the broker, or point it at another data directory.",
+      );
+    }
+    for (const m of migrations.slice(from)) {
+      m.up(db);
+      db.pragma(`user_version = ${m.version}`);
+    }
+    return { from, to: latest };
+  });
+  return run.immediate();
+}
