@@ -24,31 +24,60 @@ export const TEST_POLICY = {
   },
 };
 
+/** The admin token integration tests start brokers with. */
+export const TEST_ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+
 export interface Harness {
   emulator: Emulator;
   broker: BrokerProcess;
   client: OpenAI;
+  /** An `openai` client with another key. */
+  clientFor(key: string): OpenAI;
+  /** fetch against the broker with a bearer token. */
+  call(path: string, init?: RequestInit & { token?: string }): Promise<Response>;
+  /** Stops the broker (SIGTERM, or e.g. SIGKILL) and starts a new one on the same data dir. */
+  restart(signal?: NodeJS.Signals): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startHarness(options: { policy?: unknown; brokerArgs?: string[] } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  policy?: unknown;
+  brokerArgs?: string[];
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startEmulator();
+  const policyFile = writePolicyFile(options.policy ?? TEST_POLICY);
+  const env = { ...emulator.envFor(process.env), TOLLGATE_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+  const start = (dataDir?: string): Promise<BrokerProcess> =>
+    startBrokerProcess({ policyFile, env, args: options.brokerArgs ?? [], ...(dataDir ? { dataDir } : {}) });
   let broker: BrokerProcess;
   try {
-    broker = await startBrokerProcess({ policyFile: writePolicyFile(options.policy ?? TEST_POLICY), env: emulator.envFor(process.env), args: options.brokerArgs ?? [] });
+    broker = await start();
   } catch (error) {
     await emulator.close();
     throw error;
   }
   // No retries: tests assert exactly what the broker answered.
-  const client = new OpenAI({ baseURL: `${broker.url}/v1`, apiKey: TEST_KEY, maxRetries: 0 });
-  return {
+  const clientFor = (key: string): OpenAI => new OpenAI({ baseURL: `${harness.broker.url}/v1`, apiKey: key, maxRetries: 0 });
+  const harness: Harness = {
     emulator,
     broker,
-    client,
+    client: new OpenAI({ baseURL: `${broker.url}/v1`, apiKey: TEST_KEY, maxRetries: 0 }),
+    clientFor,
+    call: (path, init = {}) => {
+      const { token = TEST_KEY, headers, ...rest } = init;
+      return fetch(`${harness.broker.url}${path}`, { ...rest, headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...(headers as Record<string, string> | undefined) } });
+    },
+    async restart(signal = "SIGTERM") {
+      await harness.broker.stop(signal);
+      harness.broker = await start(harness.broker.dataDir);
+      harness.client = clientFor(TEST_KEY);
+    },
     async close() {
-      await broker.stop();
+      await harness.broker.stop();
       await emulator.close();
     },
   };
+  return harness;
 }

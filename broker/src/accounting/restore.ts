@@ -19,7 +19,8 @@ export function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone:
   const add = (scope: Scope, field: "dayPicoUsd" | "monthPicoUsd", pico: number): void => {
     const key = scopeKey(scope);
     const row = spend.get(key) ?? { scope, dayPicoUsd: 0, monthPicoUsd: 0 };
-    row[field] += pico;
+    // Exact even past 2^53 pico-USD (≈ $9,007): sums of a month's spend may get there.
+    row[field] = BigInt(row[field]) + BigInt(pico);
     spend.set(key, row);
   };
   for (const [field, totals] of [

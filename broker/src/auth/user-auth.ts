@@ -1,8 +1,7 @@
 // Who is calling: a user key → its SHA-256 → the policy's key index. Keys are never stored or logged;
 // the lookup is by digest, so response timing depends on the digest, not on the key's bytes.
-import { createHash } from "node:crypto";
 import type { NextFunction, Request, Response } from "express";
-import type { UserPolicy } from "@tollgate/shared";
+import { hashApiKey, type UserPolicy } from "@tollgate/shared";
 import { ApiError } from "../errors.js";
 import type { PolicyStore } from "../policy/policy-store.js";
 import { bearerToken } from "./bearer.js";
@@ -32,7 +31,7 @@ export function requireUser(policy: PolicyStore) {
       return;
     }
     const current = policy.current();
-    const name = current.userByKeyHash.get(createHash("sha256").update(key, "utf8").digest("hex"));
+    const name = current.userByKeyHash.get(hashApiKey(key));
     const user = name === undefined ? undefined : current.users.get(name);
     if (!user || user.disabled) {
       next(invalidApiKey("This API key is not valid on this Tollgate broker (unknown or revoked). Ask your Tollgate admin for a new key."));

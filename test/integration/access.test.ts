@@ -1,0 +1,103 @@
+// Who may call, and which models: user keys, revoked keys, admin/user credential separation, model lists.
+import { APIError } from "openai";
+import { keyHashEntry } from "@tollgate/shared";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { user } from "../support/builders.js";
+import { startHarness, TEST_ADMIN_TOKEN, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
+
+const ALICE = "tg_alice-key-0000000000000000000001";
+const ALICE_ROTATED = "tg_alice-key-0000000000000000000002";
+const REVOKED = "tg_mallory-key-000000000000000000001";
+
+const policy = {
+  ...TEST_POLICY,
+  teams: {
+    eng: { models: ["*"] },
+    docs: { models: ["claude-sonnet-4", "llama3-3-70b"] },
+  },
+  users: {
+    tester: TEST_POLICY.users.tester,
+    alice: { team: "docs", keys: [keyHashEntry(ALICE), keyHashEntry(ALICE_ROTATED)], models: ["claude-sonnet-4"] },
+    mallory: { team: "eng", keys: [keyHashEntry(REVOKED)], disabled: true },
+  },
+};
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ policy });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function status(promise: Promise<unknown>): Promise<APIError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(APIError);
+  return error as APIError;
+}
+
+describe("user keys", () => {
+  it("refuses a request without a key, naming what to send", async () => {
+    const response = await fetch(`${h.broker.url}/v1/models`);
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("invalid_api_key");
+    expect(body.error.message).toMatch(/Authorization: Bearer/);
+  });
+
+  it("refuses unknown and revoked keys with 401 invalid_api_key", async () => {
+    for (const key of ["tg_not-a-key-at-all-000000000000000", REVOKED]) {
+      const error = await status(h.clientFor(key).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+      expect(error.status).toBe(401);
+      expect(error.code).toBe("invalid_api_key");
+    }
+    expect(h.emulator.calls).toHaveLength(0);
+  });
+
+  it("accepts every key of a user (rotation)", async () => {
+    for (const key of [ALICE, ALICE_ROTATED]) {
+      const completion = await h.clientFor(key).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] });
+      expect(completion.choices[0]?.message.content).toBeTruthy();
+    }
+  });
+
+  it("never accepts the admin token as a user key, nor a user key on the admin API", async () => {
+    const asUser = await status(h.clientFor(TEST_ADMIN_TOKEN).models.list());
+    expect(asUser.status).toBe(401);
+    const asAdmin = await h.call("/admin/policy", { token: TEST_KEY });
+    expect(asAdmin.status).toBe(401);
+    expect(((await asAdmin.json()) as { error: { code: string } }).error.code).toBe("invalid_admin_token");
+    const admin = await h.call("/admin/policy", { token: TEST_ADMIN_TOKEN });
+    expect(admin.status).toBe(200);
+  });
+});
+
+describe("model access", () => {
+  it("lists only the caller's models", async () => {
+    const alice = await h.clientFor(ALICE).models.list();
+    expect(alice.data.map((model) => model.id)).toEqual(["claude-sonnet-4"]);
+    const tester = await h.client.models.list();
+    expect(tester.data.map((model) => model.id).sort()).toEqual(["claude-sonnet-4", "claude-sonnet-4-5", "llama3-3-70b"]);
+  });
+
+  it("refuses a model the policy does not allow with 403 listing the allowed ones", async () => {
+    const error = await status(h.clientFor(ALICE).chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
+    expect(error.status).toBe(403);
+    expect(error.code).toBe("model_not_allowed");
+    expect(error.message).toMatch(/Models you may use: claude-sonnet-4\./);
+  });
+
+  it("answers an unknown model with 404 listing only the caller's models", async () => {
+    const error = await status(h.clientFor(ALICE).chat.completions.create({ model: "gpt-4o", messages: [user("hi")] }));
+    expect(error.status).toBe(404);
+    expect(error.message).toMatch(/Available models: claude-sonnet-4\./);
+  });
+
+  it("answers /v1/me with identity, team and models", async () => {
+    const me = (await (await h.call("/v1/me", { token: ALICE })).json()) as { user: string; team: string; models: string[] };
+    expect(me).toMatchObject({ user: "alice", team: "docs", models: ["claude-sonnet-4"] });
+  });
+});
