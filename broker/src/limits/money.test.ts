@@ -57,3 +57,13 @@ describe("formatting", () => {
     expect(formatRemainingUsd(0)).toBe("0.00");
   });
 });
+
+describe("PicoTotal.addTotal", () => {
+  it("takes a ledger sum past 2^53 exactly as a bigint", () => {
+    const total = new PicoTotal();
+    total.addTotal(40_000_000_000_000_000_616n);
+    expect([total.micro, total.pico]).toEqual([40_000_000_000_000, 616]);
+    total.addTotal(999_999);
+    expect([total.micro, total.pico]).toEqual([40_000_000_000_001, 615]);
+  });
+});

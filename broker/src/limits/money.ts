@@ -18,6 +18,22 @@ export class PicoTotal {
     this.normalise(this.pico + picoUsd);
   }
 
+  /**
+   * Adds a total that may exceed 2^53 pico-USD (a ledger sum): exact as a bigint; a number that
+   * large has already lost its last digits and is taken as it is.
+   */
+  addTotal(picoUsd: number | bigint): void {
+    if (typeof picoUsd === "bigint") {
+      const micro = picoUsd / BigInt(PICO_PER_MICRO);
+      this.micro += Number(micro);
+      this.add(Number(picoUsd - micro * BigInt(PICO_PER_MICRO)));
+    } else if (Number.isSafeInteger(picoUsd)) {
+      this.add(picoUsd);
+    } else {
+      this.micro += Math.round(picoUsd / PICO_PER_MICRO);
+    }
+  }
+
   subtract(picoUsd: number): void {
     this.normalise(this.pico - picoUsd);
   }
@@ -76,5 +92,7 @@ export function formatUsd(usd: number): string {
 /** Rounded down to the cent, so a remaining amount is never overstated: `12.34`. */
 export function formatRemainingUsd(usd: number): string {
   // The epsilon absorbs binary noise such as 0.29 × 100 = 28.999999999999996.
-  return (Math.floor(usd * 100 + 1e-6) / 100).toFixed(2);
+  const cents = Math.max(0, Math.floor(usd * 100 + 1e-6));
+  const part = cents % 100;
+  return `${(cents - part) / 100}.${part < 10 ? "0" : ""}${part}`;
 }

@@ -131,11 +131,14 @@ export interface ActivityRow {
   tokens: number;
 }
 
-/** Spend of one scope since the start of the current day and month (see `budgetPeriods`). */
+/**
+ * Spend of one scope since the start of the current day and month (see `budgetPeriods`), in
+ * pico-USD; a bigint keeps a sum past 2^53 (about $9,007) exact.
+ */
 export interface SpendRow {
   scope: Scope;
-  dayPicoUsd: number;
-  monthPicoUsd: number;
+  dayPicoUsd: number | bigint;
+  monthPicoUsd: number | bigint;
 }
 
 export interface RestoreState {
