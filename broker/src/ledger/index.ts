@@ -22,5 +22,5 @@ export {
   type LedgerStats,
   type SqliteLedgerOptions,
 } from "./sqlite-ledger.js";
-export { LEDGER_SCHEMA_VERSION, MIGRATIONS, migrate, schemaVersion, type Migration } from "./schema.js";
+export { assertSupportedVersion, LEDGER_SCHEMA_VERSION, MIGRATIONS, migrate, schemaVersion, type Migration } from "./schema.js";
 export { dayBuckets, isValidTimeZone, localDateKey, startOfLocalDay, type DayBucket } from "./time-zone.js";

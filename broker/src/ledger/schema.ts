@@ -54,6 +54,19 @@ export function schemaVersion(db: Database.Database): number {
   return db.pragma("user_version", { simple: true }) as number;
 }
 
+/** Returns the file's schema version; throws "unsupported_schema" if it's newer than `latest`. */
+export function assertSupportedVersion(db: Database.Database, latest: number = LEDGER_SCHEMA_VERSION): number {
+  const version = schemaVersion(db);
+  if (version > latest) {
+    throw new LedgerError(
+      "unsupported_schema",
+      `The usage ledger was written by a newer Tollgate (schema version ${version}; this broker knows up to ${latest}). ` +
+        "Upgrade the broker, or point it at another data directory.",
+    );
+  }
+  return version;
+}
+
 /** Brings `db` to the latest version in `migrations` (1, 2, 3, ... in order). */
 export function migrate(
   db: Database.Database,
@@ -64,14 +77,7 @@ export function migrate(
   });
   const latest = migrations.length;
   const run = db.transaction(() => {
-    const from = schemaVersion(db);
-    if (from > latest) {
-      throw new LedgerError(
-        "unsupported_schema",
-        `The usage ledger was written by a newer Tollgate (schema version ${from}; this broker knows up to ${latest}). ` +
-          "Upgrade the broker, or point it at another data directory.",
-      );
-    }
+    const from = assertSupportedVersion(db, latest);
     for (const m of migrations.slice(from)) {
       m.up(db);
       db.pragma(`user_version = ${m.version}`);

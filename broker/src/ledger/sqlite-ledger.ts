@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { LedgerError, sqliteCodeOf } from "./errors.js";
-import { migrate } from "./schema.js";
+import { assertSupportedVersion, migrate } from "./schema.js";
 import { dayBuckets } from "./time-zone.js";
 import {
   teamModelKey,
@@ -135,6 +135,7 @@ export function openSqliteLedger(dataDir: string, options: SqliteLedgerOptions =
     for (const suffix of ["-wal", "-shm"]) if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
 
     db = new Database(path);
+    assertSupportedVersion(db); // before anything writes to a newer broker's file
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`SQLite refused WAL mode (journal_mode is "${String(mode)}")`);
     db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
