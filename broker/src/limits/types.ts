@@ -1,21 +1,11 @@
 /*
- * The limits engine's vocabulary. `Limits` mirrors the policy's limit block; the rest is what the
- * broker hands the store per request and what comes back.
+ * The limits engine's vocabulary. `Limits` is the policy's (rpm, tpm, concurrent, dailyUsd,
+ * monthlyUsd; an absent field is no limit); the rest is what the broker hands the store per request
+ * and what comes back.
  */
+import type { Limits } from "@tollgate/shared";
 
-/** One set of limits from the policy. Every field is optional: an absent field is no limit. */
-export interface Limits {
-  /** Requests admitted in any rolling 60 s. */
-  rpm?: number;
-  /** Tokens (input incl. cache reads/writes + output) in any rolling 60 s. */
-  tpm?: number;
-  /** Requests in flight at once. */
-  concurrent?: number;
-  /** USD per day in the policy's time zone. */
-  dailyUsd?: number;
-  /** USD per calendar month in the policy's time zone. */
-  monthlyUsd?: number;
-}
+export type { Limits };
 
 /** Whose limits: a user, a team, or a team's use of one model. */
 export type Scope =
