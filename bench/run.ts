@@ -14,11 +14,13 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConverseCommand, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 import { Pool } from "undici";
+import { keyHashEntry } from "@tollgate/shared";
 import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS } from "../broker/src/bedrock/client-pool.js";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
 import { applyEnvTo, envFor } from "../test/emulator/emulator-env.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
+const BENCH_KEY = "tg_benchmark-user-key-00000000000000000";
 const MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const quick = process.argv.includes("--quick");
 const SEQUENTIAL_REQUESTS = quick ? 200 : 2000;
@@ -54,13 +56,13 @@ async function startEmulatorProcess(): Promise<{ url: string; child: ChildProces
 }
 
 /** A target spoken to over plain HTTP (undici): first byte is the first body byte. */
-function httpTarget(name: string, url: string, path: (stream: boolean) => string, body: (stream: boolean) => string): Target {
+function httpTarget(name: string, url: string, path: (stream: boolean) => string, body: (stream: boolean) => string, headers: Record<string, string> = {}): Target {
   const pool = new Pool(url, { connections: IN_FLIGHT + 8 });
   return {
     name,
     async once(stream) {
       const started = performance.now();
-      const response = await pool.request({ path: path(stream), method: "POST", headers: { "content-type": "application/json" }, body: body(stream) });
+      const response = await pool.request({ path: path(stream), method: "POST", headers: { "content-type": "application/json", ...headers }, body: body(stream) });
       let firstByteMs = -1;
       for await (const _chunk of response.body) {
         if (firstByteMs < 0) firstByteMs = performance.now() - started;
@@ -131,7 +133,13 @@ const fmt = (value: number, digits = 2): string => value.toFixed(digits);
 
 async function main(): Promise<void> {
   const emulator = await startEmulatorProcess();
-  const policy = { models: { "claude-sonnet-4": { route: [{ id: "use1", modelId: MODEL_ID, region: "us-east-1" }], promptCaching: { enabled: false } } } };
+  // A user with limits on every dimension (high enough never to refuse), so every request pays for
+  // admission, settlement and its durable ledger row, as in production.
+  const policy = {
+    models: { "claude-sonnet-4": { route: [{ id: "use1", modelId: MODEL_ID, region: "us-east-1" }], promptCaching: { enabled: false } } },
+    teams: { bench: { models: ["*"], limits: { rpm: 10_000_000, tpm: 1_000_000_000, concurrent: 10_000, dailyUsd: 1_000_000, monthlyUsd: 10_000_000 } } },
+    users: { bench: { team: "bench", keys: [keyHashEntry(BENCH_KEY)], limits: { rpm: 10_000_000, tpm: 1_000_000_000, concurrent: 10_000, dailyUsd: 1_000_000 } } },
+  };
   const broker: BrokerProcess = await startBrokerProcess({
     policyFile: writePolicyFile(policy),
     env: { ...envFor(process.env, emulator.url), TOLLGATE_LOG_LEVEL: "warn" },
@@ -144,6 +152,7 @@ async function main(): Promise<void> {
   const sdk = sdkTarget(emulator.url);
   const viaBroker = httpTarget("broker", broker.url, () => "/v1/chat/completions", (stream) =>
     JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
+    { authorization: `Bearer ${BENCH_KEY}` },
   );
 
   const lines: string[] = [];
