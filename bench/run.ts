@@ -37,6 +37,15 @@ interface Target {
 interface Sample {
   latencyMs: number;
   firstByteMs: number;
+  /** From the broker's server-timing header (non-stream): limits admission and the ledger commit. */
+  admitMs?: number;
+  ledgerMs?: number;
+}
+
+function serverTiming(header: string | string[] | undefined, name: string): number | undefined {
+  const text = Array.isArray(header) ? header.join(",") : header;
+  const match = text ? new RegExp(`${name};dur=([\\d.]+)`).exec(text) : null;
+  return match?.[1] === undefined ? undefined : Number(match[1]);
 }
 
 async function startEmulatorProcess(): Promise<{ url: string; child: ChildProcess }> {
@@ -68,7 +77,10 @@ function httpTarget(name: string, url: string, path: (stream: boolean) => string
         if (firstByteMs < 0) firstByteMs = performance.now() - started;
       }
       if (response.statusCode !== 200) throw new Error(`${name}: HTTP ${response.statusCode}`);
-      return { latencyMs: performance.now() - started, firstByteMs };
+      const timing = response.headers["server-timing"];
+      const admitMs = serverTiming(timing, "admit");
+      const ledgerMs = serverTiming(timing, "ledger");
+      return { latencyMs: performance.now() - started, firstByteMs, ...(admitMs !== undefined ? { admitMs } : {}), ...(ledgerMs !== undefined ? { ledgerMs } : {}) };
     },
     close: () => pool.close(),
   };
@@ -164,6 +176,7 @@ async function main(): Promise<void> {
   log(`| scenario | direct to emulator (raw HTTP) | AWS SDK alone | via broker | broker adds vs raw | broker adds vs SDK |`);
   log(`|---|---|---|---|---|---|`);
   const ms = (value: number): string => `${fmt(value)} ms`;
+  const accounting: Sample[] = [];
   const row = (label: string, d: number, k: number, b: number, unit: (v: number) => string, added: (x: number, y: number) => string): void =>
     log(`| ${label} | ${unit(d)} | ${unit(k)} | ${unit(b)} | ${added(b, d)} | ${added(b, k)} |`);
   const plus = (b: number, base: number): string => `+${fmt(b - base)} ms`;
@@ -177,11 +190,23 @@ async function main(): Promise<void> {
     for (const p of [50, 99]) {
       row(`${kind}, 1 in flight, ${what} p${p}`, percentile(d1.map(pick), p), percentile(k1.map(pick), p), percentile(b1.map(pick), p), ms, plus);
     }
+    if (!stream) accounting.push(...b1);
     const [d50, k50, b50] = [await load(direct, stream), await load(sdk, stream), await load(viaBroker, stream)];
     const unit = (v: number): string => `${fmt(v, 0)} ${stream ? "streams" : "req"}/s`;
     row(`${kind}, ${IN_FLIGHT} in flight, throughput`, d50.perSecond, k50.perSecond, b50.perSecond, unit, share);
     row(`${kind}, ${IN_FLIGHT} in flight, ${what} p50`, percentile(d50.samples.map(pick), 50), percentile(k50.samples.map(pick), 50), percentile(b50.samples.map(pick), 50), ms, plus);
   }
+
+  // Limits and ledger, measured inside the broker on each of the sequential non-stream requests.
+  const admit = accounting.flatMap((sample) => (sample.admitMs === undefined ? [] : [sample.admitMs]));
+  const ledger = accounting.flatMap((sample) => (sample.ledgerMs === undefined ? [] : [sample.ledgerMs]));
+  const both = accounting.flatMap((sample) => (sample.admitMs === undefined || sample.ledgerMs === undefined ? [] : [sample.admitMs + sample.ledgerMs]));
+  log("");
+  log(`| limits and ledger inside the broker (non-stream, 1 in flight, ${both.length} requests) | p50 | p99 |`);
+  log(`|---|---|---|`);
+  log(`| admission against limits (user, team, team × model) | ${fmt(percentile(admit, 50), 3)} ms | ${fmt(percentile(admit, 99), 3)} ms |`);
+  log(`| settle + durable ledger commit (group commit) | ${fmt(percentile(ledger, 50), 3)} ms | ${fmt(percentile(ledger, 99), 3)} ms |`);
+  log(`| **limits + ledger** | **${fmt(percentile(both, 50), 3)} ms** | ${fmt(percentile(both, 99), 3)} ms |`);
 
   await direct.close();
   await sdk.close();

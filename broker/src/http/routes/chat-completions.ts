@@ -49,7 +49,9 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     });
 
     const prepared = deps.chat.prepare({ requestId: context.id, request, model, signal: controller.signal });
+    const admitStarted = performance.now();
     const admitted = deps.meter.admit(policy, identity.user, prepared);
+    const admitMs = performance.now() - admitStarted;
     res.set(admitted.headers as Record<string, string>);
     const account = accountant(deps.meter, admitted.ticket, context, identity.user, identity.project, prepared);
 
@@ -63,8 +65,15 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         throw apiError;
       }
       res.locals.outcome = completed.outcome;
+      const ledgerStarted = performance.now();
       await account(200, null, completed.outcome, false);
-      res.set({ ...servedBy(model.name, completed.outcome), ...overheadHeader(context, completed.outcome.upstreamMs) });
+      const ledgerMs = performance.now() - ledgerStarted;
+      res.set({
+        ...servedBy(model.name, completed.outcome),
+        ...overheadHeader(context, completed.outcome.upstreamMs),
+        // What limits and the ledger cost this request, for the benchmark and for operators.
+        "server-timing": `admit;dur=${admitMs.toFixed(3)}, ledger;dur=${ledgerMs.toFixed(3)}, bedrock;dur=${completed.outcome.upstreamMs.toFixed(3)}`,
+      });
       res.json(completed.completion);
       return;
     }
