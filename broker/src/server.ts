@@ -59,7 +59,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   // Limits and spend survive restarts: rebuilt from the ledger before the first request.
   const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
   restoreLimits(limits, ledger, initial.policy.timezone);
-  const meter = new Meter(limits, ledger);
+  const meter = new Meter(limits, ledger, () => ledger.healthy());
 
   const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
   const chat = new ChatService(upstream, new MemoryReasoningStore());

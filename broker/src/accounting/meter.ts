@@ -28,10 +28,21 @@ export class Meter {
   constructor(
     private readonly limits: LimitStore,
     private readonly ledger: UsageLedger,
+    /** Whether the ledger can write now; while it can't, nothing is served unaccounted. */
+    private readonly ledgerHealthy: () => boolean = () => true,
   ) {}
 
-  /** Admits the request against every applicable limit, or throws the 429 / 402 the client sees. */
+  /** Admits the request against every applicable limit, or throws the 429 / 402 / 503 the client sees. */
   admit(policy: Policy, user: UserPolicy, prepared: PreparedChat): Admitted {
+    if (!this.ledgerHealthy()) {
+      throw new ApiError({
+        status: 503,
+        type: "server_error",
+        code: "ledger_unavailable",
+        message: "The broker cannot record usage right now (its data dir is not writable), so it serves no requests until it can. Your Tollgate admin should check the broker's data dir.",
+        headers: { "retry-after": "5" },
+      });
+    }
     const inputTokens = estimateInputTokens(prepared.translated.body);
     const estimatedCostPicoUsd = costPicoUsd(
       { inputTokens, outputTokens: prepared.translated.maxTokens, cacheReadTokens: 0, cacheWriteTokens: 0 },
