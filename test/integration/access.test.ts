@@ -1,8 +1,8 @@
 // Who may call, and which models: user keys, revoked keys, admin/user credential separation, model lists.
-import { APIError } from "openai";
 import { keyHashEntry } from "@tollgate/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { user } from "../support/builders.js";
+import { apiError } from "../support/api-error.js";
 import { startHarness, TEST_ADMIN_TOKEN, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
 
 const ALICE = "tg_alice-key-0000000000000000000001";
@@ -30,15 +30,6 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function status(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
-
 describe("user keys", () => {
   it("refuses a request without a key, naming what to send", async () => {
     const response = await fetch(`${h.broker.url}/v1/models`);
@@ -50,7 +41,7 @@ describe("user keys", () => {
 
   it("refuses unknown and revoked keys with 401 invalid_api_key", async () => {
     for (const key of ["tg_not-a-key-at-all-000000000000000", REVOKED]) {
-      const error = await status(h.clientFor(key).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+      const error = await apiError(h.clientFor(key).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
       expect(error.status).toBe(401);
       expect(error.code).toBe("invalid_api_key");
     }
@@ -65,7 +56,7 @@ describe("user keys", () => {
   });
 
   it("never accepts the admin token as a user key, nor a user key on the admin API", async () => {
-    const asUser = await status(h.clientFor(TEST_ADMIN_TOKEN).models.list());
+    const asUser = await apiError(h.clientFor(TEST_ADMIN_TOKEN).models.list());
     expect(asUser.status).toBe(401);
     const asAdmin = await h.call("/admin/policy", { token: TEST_KEY });
     expect(asAdmin.status).toBe(401);
@@ -84,14 +75,14 @@ describe("model access", () => {
   });
 
   it("refuses a model the policy does not allow with 403 listing the allowed ones", async () => {
-    const error = await status(h.clientFor(ALICE).chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
+    const error = await apiError(h.clientFor(ALICE).chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
     expect(error.status).toBe(403);
     expect(error.code).toBe("model_not_allowed");
     expect(error.message).toMatch(/Models you may use: claude-sonnet-4\./);
   });
 
   it("answers an unknown model with 404 listing only the caller's models", async () => {
-    const error = await status(h.clientFor(ALICE).chat.completions.create({ model: "gpt-4o", messages: [user("hi")] }));
+    const error = await apiError(h.clientFor(ALICE).chat.completions.create({ model: "gpt-4o", messages: [user("hi")] }));
     expect(error.status).toBe(404);
     expect(error.message).toMatch(/Available models: claude-sonnet-4\./);
   });

@@ -3,6 +3,7 @@
 import { APIError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { textOfTokens, user } from "../support/builders.js";
+import { apiError } from "../support/api-error.js";
 import { startHarness, TEST_KEY, type Harness } from "../support/harness.js";
 
 let h: Harness;
@@ -28,15 +29,6 @@ async function post(body: string | object, contentType = "application/json") {
 function expectOpenAiError(body: { error: Record<string, unknown> }): void {
   expect(Object.keys(body.error).sort()).toEqual(["code", "message", "param", "type"]);
   expect(typeof body.error.message).toBe("string");
-}
-
-async function failure(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
 }
 
 describe("bad requests", () => {
@@ -73,7 +65,7 @@ describe("bad requests", () => {
   });
 
   it("an unknown model → 404 listing the available ones", async () => {
-    const error = await failure(h.client.chat.completions.create({ model: "gpt-4o", messages: [user("hi")] }));
+    const error = await apiError(h.client.chat.completions.create({ model: "gpt-4o", messages: [user("hi")] }));
     expect(error.status).toBe(404);
     expect(error.code).toBe("model_not_found");
     expect(error.message).toMatch(/claude-sonnet-4.*llama3-3-70b/);
@@ -100,7 +92,7 @@ describe("Bedrock errors", () => {
   for (const { name, status, code, message } of cases) {
     it(`${name} → ${status} ${code}`, async () => {
       h.emulator.setHandler(() => ({ error: { name } }));
-      const error = await failure(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+      const error = await apiError(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
       expect(error.status).toBe(status);
       expect(error.code).toBe(code);
       expect(error.message).toMatch(message);
@@ -110,14 +102,14 @@ describe("Bedrock errors", () => {
 
   it("Bedrock's retry-after is passed on with throttling", async () => {
     h.emulator.setHandler(() => ({ error: { name: "ThrottlingException", retryAfterSeconds: 7 } }));
-    const error = await failure(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")], stream: true }));
+    const error = await apiError(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")], stream: true }));
     expect(error.status).toBe(429);
     expect(error.headers?.get("retry-after")).toBe("7");
   });
 
   it("too-long input → 400 context_length_exceeded", async () => {
     h.emulator.setHandler(() => ({ error: { name: "ValidationException", message: "Input is too long for requested model." } }));
-    const error = await failure(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+    const error = await apiError(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
     expect(error.status).toBe(400);
     expect(error.code).toBe("context_length_exceeded");
     expect(error.message).toMatch(/too long for claude-sonnet-4/);
@@ -125,7 +117,7 @@ describe("Bedrock errors", () => {
 
   it("other validation errors → 400 with Bedrock's reason", async () => {
     h.emulator.setHandler(() => ({ error: { name: "ValidationException", message: "The model returned the following errors: bad thing" } }));
-    const error = await failure(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+    const error = await apiError(h.client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
     expect(error.status).toBe(400);
     expect(error.message).toMatch(/bad thing/);
   });

@@ -4,6 +4,7 @@ import OpenAI, { APIError } from "openai";
 import { keyHashEntry } from "@tollgate/shared";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { system, textOfTokens, user } from "../support/builders.js";
+import { apiError } from "../support/api-error.js";
 import { startHarness, TEST_POLICY, type Harness } from "../support/harness.js";
 
 const key = (name: string): string => `tg_${name}-limits-test-key-000000000000`;
@@ -43,15 +44,6 @@ beforeEach(() => {
   h.emulator.reset();
 });
 
-async function rejected(promise: Promise<unknown>): Promise<APIError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(APIError);
-  return error as APIError;
-}
-
 describe("requests per minute", () => {
   it("admits rpm requests, then answers 429 naming the limit with the real wait", async () => {
     for (let i = 0; i < 3; i++) {
@@ -60,7 +52,7 @@ describe("requests per minute", () => {
       expect(response.headers.get("x-ratelimit-remaining-requests")).toBe(String(2 - i));
       expect(response.headers.get("x-ratelimit-reset-requests")).toMatch(/^\d+s$/);
     }
-    const error = await rejected(as("rpm3").chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+    const error = await apiError(as("rpm3").chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
     expect(error.status).toBe(429);
     expect(error.type).toBe("rate_limit_exceeded");
     expect(error.message).toMatch(/^429 user rpm3: 3 requests per minute; retry in \d+ s/);
@@ -85,7 +77,7 @@ describe("requests per minute", () => {
 
   it("applies the team's per-model limits to the team as a whole", async () => {
     await as("llama1").chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] });
-    const error = await rejected(as("llama2").chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
+    const error = await apiError(as("llama2").chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
     expect(error.status).toBe(429);
     expect(error.message).toMatch(/^429 team capped, model llama3-3-70b: 1 requests? per minute/);
     // Other models of the same team are not limited by it.
@@ -98,7 +90,7 @@ describe("concurrency", () => {
     h.emulator.setHandler(() => ({ content: [{ text: "slow answer" }], firstByteDelayMs: 600 }));
     const inFlight = [0, 1].map(() => as("conc").chat.completions.create({ model: "claude-sonnet-4", messages: [user("wait")] }));
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const error = await rejected(as("conc").chat.completions.create({ model: "claude-sonnet-4", messages: [user("third")] }));
+    const error = await apiError(as("conc").chat.completions.create({ model: "claude-sonnet-4", messages: [user("third")] }));
     expect(error.status).toBe(429);
     expect(error.message).toMatch(/user conc: 2 concurrent requests/);
     await Promise.all(inFlight);
@@ -134,7 +126,7 @@ describe("tokens per minute", () => {
     // Each request reserves its input estimate + max_tokens; 2,000 max tokens fit twice in 6,000.
     await as("tpm").chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")], max_tokens: 2000 });
     await as("tpm").chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")], max_tokens: 2000 });
-    const error = await rejected(as("tpm").chat.completions.create({ model: "claude-sonnet-4", messages: [user(textOfTokens(5000))], max_tokens: 2000 }));
+    const error = await apiError(as("tpm").chat.completions.create({ model: "claude-sonnet-4", messages: [user(textOfTokens(5000))], max_tokens: 2000 }));
     expect(error.status).toBe(429);
     expect(error.message).toMatch(/^429 user tpm: 6,000 tokens per minute/);
   });
@@ -145,7 +137,7 @@ describe("budgets", () => {
     // Default retries on: the budget answer must not be retried by the client.
     const client = new OpenAI({ baseURL: `${h.broker.url}/v1`, apiKey: key("spender") });
     await client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("spend")] });
-    const error = await rejected(client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("more")] }));
+    const error = await apiError(client.chat.completions.create({ model: "claude-sonnet-4", messages: [user("more")] }));
     expect(error.status).toBe(402);
     expect(error.type).toBe("budget_exceeded");
     expect(error.headers?.get("x-should-retry")).toBe("false");
@@ -155,7 +147,7 @@ describe("budgets", () => {
 
   it("stops the whole team at the team's budget", async () => {
     await as("frugal1").chat.completions.create({ model: "claude-sonnet-4", messages: [user("spend")] });
-    const error = await rejected(as("frugal2").chat.completions.create({ model: "claude-sonnet-4", messages: [user("more")] }));
+    const error = await apiError(as("frugal2").chat.completions.create({ model: "claude-sonnet-4", messages: [user("more")] }));
     expect(error.status).toBe(402);
     expect(error.message).toMatch(/^402 team frugal: daily budget/);
   });
