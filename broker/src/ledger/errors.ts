@@ -16,11 +16,11 @@ export class LedgerError extends Error {
   /** SQLite's extended result code when SQLite raised it, e.g. "SQLITE_IOERR_WRITE", "SQLITE_FULL". */
   readonly sqliteCode: string | undefined;
 
-  constructor(code: LedgerErrorCode, message: string, options: { cause?: unknown } = {}) {
+  constructor(code: LedgerErrorCode, message: string, options: { cause?: unknown; sqliteCode?: string | undefined } = {}) {
     super(message, { cause: options.cause });
     this.name = "LedgerError";
     this.code = code;
-    this.sqliteCode = sqliteCodeOf(options.cause);
+    this.sqliteCode = options.sqliteCode ?? sqliteCodeOf(options.cause);
   }
 
   static is(value: unknown, code?: LedgerErrorCode): value is LedgerError {

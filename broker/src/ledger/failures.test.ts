@@ -38,10 +38,10 @@ describe("SqliteLedger write failures", () => {
     expect(ledger.healthy()).toBe(false);
     expect(ledger.lastError?.code).toBe("write_failed");
     expect(ledger.lastError?.message).toMatch(/deleted or its directory moved/);
-    expect(ledger.probe()).toBe(false);
+    await expect(ledger.probe()).resolves.toBe(false);
 
     renameSync(moved, tmp.dir);
-    expect(ledger.probe()).toBe(true);
+    await expect(ledger.probe()).resolves.toBe(true);
     const after = usageRecord();
     await ledger.append(after);
     expect(ledger.recent({}).map((r) => r.id)).toEqual([after.id, before.id]);

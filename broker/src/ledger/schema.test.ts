@@ -23,8 +23,8 @@ describe("ledger schema migrations", () => {
     expect(migrate(db)).toEqual({ from: 0, to: LEDGER_SCHEMA_VERSION });
     expect(schemaVersion(db)).toBe(LEDGER_SCHEMA_VERSION);
     expect(migrate(db)).toEqual({ from: LEDGER_SCHEMA_VERSION, to: LEDGER_SCHEMA_VERSION });
-    const indexes = db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'usage' AND sql IS NOT NULL ORDER BY name").pluck().all();
-    expect(indexes).toEqual(["usage_team_time", "usage_time", "usage_user_time"]);
+    const indexes = db.prepare("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1").pluck().all();
+    expect(indexes).toEqual(["usage.usage_time", "usage.usage_user_time", "usage_hourly.usage_hourly_team", "usage_hourly.usage_hourly_user"]);
   });
 
   it("applies a later migration that adds a column, keeping existing rows", async () => {

@@ -1,11 +1,13 @@
 // The durable usage ledger: SQLite (better-sqlite3) in WAL mode with group commit.
 //
 // FIGURES_PLACEHOLDER
-import { closeSync, fchmodSync, openSync, statSync, chmodSync, existsSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, fchmodSync, openSync, statSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { LedgerError, sqliteCodeOf } from "./errors.js";
+import { LedgerError } from "./errors.js";
 import { assertSupportedVersion, migrate } from "./schema.js";
 import { dayBuckets } from "./time-zone.js";
 import {
@@ -21,24 +23,28 @@ import {
   type UsageStatus,
   type UsageTotals,
 } from "./types.js";
+import { WRITER_WORKER_SOURCE, type WriterFailure, type WriterReply, type WriterRequest, type WriterWorkerData } from "./writer-worker.js";
 
 export const LEDGER_FILE_NAME = "ledger.sqlite";
 
 export interface SqliteLedgerOptions {
   /**
-   * SQLite's `synchronous` in WAL mode. "NORMAL" (default): a commit is durable once written to the
-   * WAL, which survives a killed or crashed broker process but not a power loss / kernel panic
-   * (the WAL is fsynced at checkpoints). "FULL": fsync on every commit; survives power loss.
+   * SQLite's `synchronous` in WAL mode. "NORMAL": a commit is durable once written to the WAL,
+   * which survives a killed or crashed broker process but not a power loss or kernel panic (the WAL
+   * is fsynced at checkpoints). "FULL" (default): fsync on every commit; survives power loss too.
+   * See the figures at the top of this file.
    */
   synchronous?: "NORMAL" | "FULL";
-  /** Flush at once when this many records are queued. Default 1000. */
+  /** Largest batch committed in one transaction; reaching it flushes at once. Default 1000. */
   maxBatch?: number;
   /** 0 (default): flush on the next `setImmediate`; > 0: wait up to this many ms to gather a batch. */
   flushDelayMs?: number;
   /** While unhealthy, probe with a small write this often (ms) to notice recovery. Default 1000. */
   probeIntervalMs?: number;
-  /** How long a commit waits for another connection's write lock (blocks the event loop). Default 200. */
+  /** How long a commit waits for another connection's write lock. Default 1000 (on the writer thread). */
   busyTimeoutMs?: number;
+  /** WAL pages between automatic checkpoints (run on the writer thread). Default 4000 (16 MB). */
+  walAutocheckpointPages?: number;
   /** Called after every commit attempt: for metrics, and for tests that count transactions. */
   onFlush?: (event: FlushEvent) => void;
   /** Called when `healthy()` changes. */
@@ -48,7 +54,10 @@ export interface SqliteLedgerOptions {
 export interface FlushEvent {
   records: number;
   ok: boolean;
+  /** From posting the batch to its acknowledgement (what an append waits for after its flush). */
   durationMs: number;
+  /** Insert + COMMIT (+ any checkpoint) on the writer thread. */
+  commitMs: number;
   error?: LedgerError;
 }
 
@@ -63,14 +72,20 @@ export interface LedgerStats {
   largestBatch: number;
   /** Records waiting for the next flush. */
   queued: number;
+  /** Records in the transaction being committed now. */
+  inFlight: number;
 }
 
 interface Pending {
   row: RowParams;
   resolve: () => void;
   reject: (error: LedgerError) => void;
-  error: LedgerError | undefined;
 }
+
+type InFlight =
+  | { kind: "batch"; seq: number; batch: Pending[]; sentAt: number }
+  | { kind: "probe"; seq: number; done: (ok: boolean) => void }
+  | { kind: "close"; seq: number; done: () => void };
 
 type RowParams = [
   string, number, string, string, string | null, string, string, string | null, UsageStatus, number,
@@ -81,10 +96,39 @@ const COLUMNS =
   "id, time, user, team, project, requested_model, served_model, deployment, status, http_status, " +
   "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd, latency_ms, ttft_ms, fallbacks, error_code";
 
-const SUMS =
-  "COUNT(*) AS requests, COALESCE(SUM(input_tokens), 0) AS inputTokens, COALESCE(SUM(cache_read_tokens), 0) AS cacheReadTokens, " +
-  "COALESCE(SUM(cache_write_tokens), 0) AS cacheWriteTokens, COALESCE(SUM(output_tokens), 0) AS outputTokens, " +
-  "COALESCE(SUM(cost_pico_usd), 0) AS costPicoUsd";
+const INSERT_SQL = `INSERT INTO usage (${COLUMNS}) VALUES (${Array(19).fill("?").join(", ")})`;
+const HOURLY_SQL =
+  "INSERT INTO usage_hourly (hour, user, team, project, served_model, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd) " +
+  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, user, team, project, served_model) DO UPDATE SET " +
+  "requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens, " +
+  "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, " +
+  "output_tokens = output_tokens + excluded.output_tokens, cost_pico_usd = cost_pico_usd + excluded.cost_pico_usd";
+const HEARTBEAT_SQL =
+  "INSERT INTO ledger_meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
+type Dimension = "user" | "team" | "project" | "model";
+
+/** Column expressions per table: raw rows (`usage`) and hourly sums (`usage_hourly`). */
+const DIMENSIONS: Record<Dimension, { raw: string; hourly: string }> = {
+  user: { raw: "user", hourly: "user" },
+  team: { raw: "team", hourly: "team" },
+  project: { raw: "COALESCE(project, '')", hourly: "project" },
+  model: { raw: "served_model", hourly: "served_model" },
+};
+
+const SUM_COLUMNS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "cost_pico_usd"] as const;
+const RAW_SUMS = `COUNT(*), ${SUM_COLUMNS.map((c) => `SUM(${c})`).join(", ")}`;
+const HOURLY_SUMS = `SUM(requests), ${SUM_COLUMNS.map((c) => `SUM(${c})`).join(", ")}`;
+const HOUR = 3_600_000;
+
+interface Filters {
+  user?: string | undefined;
+  team?: string | undefined;
+  model?: string | undefined;
+}
+
+/** One group's sums: the group's dimension values, then requests, input, cache read, cache write, output, cost. */
+type AggregateRow = { keys: string[]; sums: [number, number, number, number, number, number] };
 
 interface RecordRow {
   id: string;
@@ -108,13 +152,9 @@ interface RecordRow {
   error_code: string | null;
 }
 
-interface SumRow extends UsageTotals {
-  key?: string;
-  model?: string;
-}
-
 const DEFAULT_RECENT_LIMIT = 50;
 const MAX_RECENT_LIMIT = 1000;
+const SQLITE_MODULE_PATH = createRequire(import.meta.url).resolve("better-sqlite3");
 
 /**
  * Opens (creating if needed, mode 0600) `${dataDir}/ledger.sqlite` and migrates it to the current
@@ -138,11 +178,10 @@ export function openSqliteLedger(dataDir: string, options: SqliteLedgerOptions =
     assertSupportedVersion(db); // before anything writes to a newer broker's file
     const mode = db.pragma("journal_mode = WAL", { simple: true });
     if (mode !== "wal") throw new Error(`SQLite refused WAL mode (journal_mode is "${String(mode)}")`);
-    db.pragma(`synchronous = ${options.synchronous ?? "NORMAL"}`);
-    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 200))}`);
-    db.pragma("cache_size = -32000"); // 32 MB of page cache for the 1M-row queries
-    db.pragma("journal_size_limit = 67108864"); // truncate the WAL back to 64 MB after a checkpoint
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000))}`);
     migrate(db);
+    db.pragma("cache_size = -32000"); // 32 MB of page cache for the 1M-row queries
+    db.pragma("query_only = ON"); // this connection reads; the writer thread has its own
     return new SqliteLedger(db, path, options);
   } catch (error) {
     db?.close();
@@ -163,48 +202,41 @@ export class SqliteLedger implements UsageLedger {
   private readonly db: Database.Database;
   private readonly options: SqliteLedgerOptions;
   private readonly maxBatch: number;
-  private readonly fileIdentity: { dev: number; ino: number };
+  private readonly workerData: WriterWorkerData;
+  private worker: Worker | undefined;
   private queue: Pending[] = [];
+  private inFlight: InFlight | undefined;
+  private seq = 0;
+  private idleWaiters: Array<() => void> = [];
   private immediate: NodeJS.Immediate | undefined;
   private timer: NodeJS.Timeout | undefined;
   private probeTimer: NodeJS.Timeout | undefined;
   private ok = true;
   private closing = false;
+  private closed: Promise<void> | undefined;
   private readonly counters = { transactions: 0, failedTransactions: 0, recordsWritten: 0, recordsRejected: 0, largestBatch: 0 };
-
-  private readonly insertBatch: (batch: Pending[]) => void;
-  private readonly heartbeat: Database.Statement;
   private readonly statements = new Map<string, Database.Statement>();
 
-  /** Use `openSqliteLedger`. */
+  /** Use `openSqliteLedger`: it creates, migrates and opens `db` for reading. */
   constructor(db: Database.Database, path: string, options: SqliteLedgerOptions = {}) {
     this.db = db;
     this.path = path;
     this.options = options;
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
     const st = statSync(path);
-    this.fileIdentity = { dev: st.dev, ino: st.ino };
-
-    const insert = db.prepare(`INSERT INTO usage (${COLUMNS}) VALUES (${Array(19).fill("?").join(", ")})`);
-    this.insertBatch = db.transaction((batch: Pending[]) => {
-      for (const p of batch) {
-        try {
-          insert.run(p.row);
-        } catch (error) {
-          // A constraint failure aborts only that statement; anything else (I/O, full, readonly,
-          // busy) may have ended the transaction, so it fails the whole batch.
-          const code = sqliteCodeOf(error);
-          if (code === undefined || !code.startsWith("SQLITE_CONSTRAINT")) throw error;
-          p.error =
-            code === "SQLITE_CONSTRAINT_PRIMARYKEY"
-              ? new LedgerError("duplicate_id", `A usage record with id "${p.row[0]}" is already in the ledger.`, { cause: error })
-              : new LedgerError("invalid_record", `Usage record "${p.row[0]}" violates the ledger schema: ${(error as Error).message}`, { cause: error });
-        }
-      }
-    });
-    this.heartbeat = db.prepare(
-      "INSERT INTO ledger_meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    );
+    this.workerData = {
+      sqlitePath: SQLITE_MODULE_PATH,
+      path,
+      dev: st.dev,
+      ino: st.ino,
+      synchronous: options.synchronous ?? "FULL",
+      busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)),
+      walAutocheckpointPages: Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000)),
+      insertSql: INSERT_SQL,
+      hourlySql: HOURLY_SQL,
+      heartbeatSql: HEARTBEAT_SQL,
+    };
+    this.startWorker();
   }
 
   /** False after a commit failed, until a later write (an append's or the probe's) succeeds. */
@@ -213,7 +245,8 @@ export class SqliteLedger implements UsageLedger {
   }
 
   stats(): LedgerStats {
-    return { ...this.counters, queued: this.queue.length };
+    const inFlight = this.inFlight?.kind === "batch" ? this.inFlight.batch.length : 0;
+    return { ...this.counters, queued: this.queue.length, inFlight };
   }
 
   append(record: UsageRecord): Promise<void> {
@@ -226,72 +259,172 @@ export class SqliteLedger implements UsageLedger {
       return Promise.reject(error);
     }
     const promise = new Promise<void>((resolve, reject) => {
-      this.queue.push({ row, resolve, reject, error: undefined });
+      this.queue.push({ row, resolve, reject });
     });
     if (this.queue.length >= this.maxBatch) this.flush();
     else this.schedule();
     return promise;
   }
 
-  /** Commits everything queued now, in one transaction. */
+  /**
+   * Sends what is queued (up to `maxBatch`) to the writer as one transaction. One transaction is in
+   * flight at a time: what arrives meanwhile is sent as the next batch when it commits.
+   */
   flush(): void {
     this.unschedule();
-    if (this.queue.length === 0) return;
-    const batch = this.queue;
-    this.queue = [];
-    const started = performance.now();
-    try {
-      this.checkFile();
-      this.insertBatch(batch);
-    } catch (error) {
-      const failure = writeFailure(error, batch.length);
+    if (this.inFlight !== undefined || this.queue.length === 0) return;
+    const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
+    this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+    const seq = ++this.seq;
+    this.inFlight = { kind: "batch", seq, batch, sentAt: performance.now() };
+    this.send({ type: "batch", seq, rows: batch.map((p) => p.row) });
+  }
+
+  /** Tries a small write now (or flushes the queue); resolves to `healthy()` afterwards. */
+  probe(): Promise<boolean> {
+    if (this.closing) return Promise.resolve(false);
+    if (this.inFlight !== undefined || this.queue.length > 0) {
+      this.flush();
+      return this.whenIdle().then(() => this.ok);
+    }
+    return new Promise((resolve) => {
+      const seq = ++this.seq;
+      this.inFlight = { kind: "probe", seq, done: resolve };
+      this.send({ type: "probe", seq, now: Date.now() });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      this.flush();
+      await this.whenIdle();
+      if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
+      this.probeTimer = undefined;
+      const worker = this.worker;
+      if (worker !== undefined) {
+        const exited = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+        await new Promise<void>((resolve) => {
+          const seq = ++this.seq;
+          this.inFlight = { kind: "close", seq, done: resolve };
+          this.send({ type: "close", seq });
+        });
+        await exited;
+      }
+      this.db.close();
+    })();
+    return this.closed;
+  }
+
+  private startWorker(): Worker {
+    const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData: this.workerData });
+    worker.unref(); // an idle ledger doesn't keep the process alive; `send` refs it while writing
+    worker.on("message", (reply: WriterReply) => this.onReply(worker, reply));
+    worker.on("error", (error) => this.workerFailed(worker, error.message, undefined));
+    worker.on("exit", (code) => {
+      if (this.worker === worker) this.workerFailed(worker, `the ledger writer thread exited (code ${code})`, undefined);
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private send(request: WriterRequest): void {
+    const worker = this.worker ?? this.startWorker();
+    worker.ref();
+    worker.postMessage(request);
+  }
+
+  private onReply(worker: Worker, reply: WriterReply): void {
+    if (worker !== this.worker) return;
+    if (reply.type === "ready") return;
+    if (reply.type === "open-failed") {
+      this.workerFailed(worker, reply.error.message, reply.error.sqliteCode);
+      return;
+    }
+    const flight = this.inFlight;
+    if (flight === undefined || flight.seq !== reply.seq) return;
+    this.inFlight = undefined;
+    if (flight.kind !== "close") worker.unref(); // stays ref'd until it has exited after a close
+    if (flight.kind === "close") {
+      this.worker = undefined;
+      flight.done();
+    } else if (flight.kind === "probe") {
+      if (reply.ok) this.setHealth(true, undefined);
+      else this.setHealth(false, writeFailure(reply.error, 0));
+      flight.done(this.ok);
+    } else {
+      this.settleBatch(flight.batch, reply, performance.now() - flight.sentAt);
+    }
+    this.afterReply();
+  }
+
+  private settleBatch(batch: Pending[], reply: Extract<WriterReply, { type: "done" }>, durationMs: number): void {
+    if (!reply.ok) {
+      const failure = writeFailure(reply.error, batch.length);
       this.counters.failedTransactions++;
       this.counters.recordsRejected += batch.length;
       for (const p of batch) p.reject(failure);
       this.setHealth(false, failure);
-      this.notifyFlush({ records: batch.length, ok: false, durationMs: performance.now() - started, error: failure });
+      this.notifyFlush({ records: batch.length, ok: false, durationMs, commitMs: reply.commitMs, error: failure });
       return;
     }
+    const rejected = new Map(reply.rejected.map((r) => [r.index, r]));
     this.counters.transactions++;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
-    for (const p of batch) {
-      if (p.error === undefined) {
+    batch.forEach((p, index) => {
+      const r = rejected.get(index);
+      if (r === undefined) {
         this.counters.recordsWritten++;
         p.resolve();
-      } else {
-        this.counters.recordsRejected++;
-        p.reject(p.error);
+        return;
       }
-    }
+      this.counters.recordsRejected++;
+      p.reject(
+        r.sqliteCode === "SQLITE_CONSTRAINT_PRIMARYKEY"
+          ? new LedgerError("duplicate_id", `A usage record with id "${p.row[0]}" is already in the ledger.`, { sqliteCode: r.sqliteCode })
+          : new LedgerError("invalid_record", `Usage record "${p.row[0]}" violates the ledger schema: ${r.message}`, { sqliteCode: r.sqliteCode }),
+      );
+    });
     this.setHealth(true, undefined);
-    this.notifyFlush({ records: batch.length, ok: true, durationMs: performance.now() - started });
+    this.notifyFlush({ records: batch.length, ok: true, durationMs, commitMs: reply.commitMs });
   }
 
-  /** Tries a small write now (flushing the queue if there is one); returns `healthy()`. */
-  probe(): boolean {
-    if (this.closing) return false;
+  /** The writer thread died or could not open the file: fail what it held; a new one starts on demand. */
+  private workerFailed(worker: Worker, message: string, sqliteCode: string | undefined): void {
+    if (worker !== this.worker) return;
+    this.worker = undefined;
+    void worker.terminate();
+    const flight = this.inFlight;
+    this.inFlight = undefined;
+    const failure = writeFailure({ message, sqliteCode, fileGone: false }, flight?.kind === "batch" ? flight.batch.length : 0);
+    if (flight?.kind === "batch") {
+      this.counters.failedTransactions++;
+      this.counters.recordsRejected += flight.batch.length;
+      for (const p of flight.batch) p.reject(failure);
+      this.notifyFlush({ records: flight.batch.length, ok: false, durationMs: performance.now() - flight.sentAt, commitMs: 0, error: failure });
+    }
+    this.setHealth(false, failure);
+    if (flight?.kind === "probe") flight.done(false);
+    if (flight?.kind === "close") flight.done();
+    this.afterReply();
+  }
+
+  private afterReply(): void {
     if (this.queue.length > 0) {
       this.flush();
-      return this.ok;
+      return;
     }
-    try {
-      this.checkFile();
-      this.heartbeat.run(Date.now());
-      this.setHealth(true, undefined);
-    } catch (error) {
-      this.setHealth(false, writeFailure(error, 0));
-    }
-    return this.ok;
+    if (this.inFlight === undefined) for (const wake of this.idleWaiters.splice(0)) wake();
+  }
+
+  private whenIdle(): Promise<void> {
+    if (this.inFlight === undefined && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   totals(scope: UsageScope, sinceMs: number): UsageTotals {
-    const filters: string[] = ["time >= ?"];
-    const params: unknown[] = [sinceMs];
-    if (scope.user !== undefined) (filters.push("user = ?"), params.push(scope.user));
-    if (scope.team !== undefined) (filters.push("team = ?"), params.push(scope.team));
-    if (scope.model !== undefined) (filters.push("served_model = ?"), params.push(scope.model));
-    const row = this.statement(`SELECT ${SUMS} FROM usage WHERE ${filters.join(" AND ")}`).get(params) as SumRow;
-    return totalsOf(row);
+    const [row] = this.aggregate(sinceMs, Number.MAX_SAFE_INTEGER, scope, []);
+    return totalsOf(row?.sums ?? [0, 0, 0, 0, 0, 0]);
   }
 
   recentActivity(sinceMs: number): ActivityRow[] {
@@ -303,72 +436,90 @@ export class SqliteLedger implements UsageLedger {
   }
 
   spendByScope(sinceMs: number): SpendByScope {
-    // One pass, summed as BigInt so totals past 2^53 pico-USD (~$9,007) round only once, at the end.
-    const rows = this.statement(
-      "SELECT user, team, served_model AS model, SUM(cost_pico_usd) AS cost FROM usage WHERE time >= ? GROUP BY user, team, served_model",
-    )
-      .safeIntegers(true)
-      .all(sinceMs) as Array<{ user: string; team: string; model: string; cost: bigint }>;
-    const users = new Map<string, bigint>();
-    const teams = new Map<string, bigint>();
-    const teamModels = new Map<string, bigint>();
-    const add = (map: Map<string, bigint>, key: string, value: bigint): void => {
-      map.set(key, (map.get(key) ?? 0n) + value);
+    const users = new Map<string, number>();
+    const teams = new Map<string, number>();
+    const teamModels = new Map<string, number>();
+    const add = (map: Map<string, number>, key: string, value: number): void => {
+      map.set(key, (map.get(key) ?? 0) + value);
     };
-    for (const r of rows) {
-      add(users, r.user, r.cost);
-      add(teams, r.team, r.cost);
-      add(teamModels, teamModelKey(r.team, r.model), r.cost);
+    for (const { keys, sums } of this.aggregate(sinceMs, Number.MAX_SAFE_INTEGER, {}, ["user", "team", "model"])) {
+      const [user, team, model] = keys as [string, string, string];
+      add(users, user, sums[5]);
+      add(teams, team, sums[5]);
+      add(teamModels, teamModelKey(team, model), sums[5]);
     }
-    const toNumbers = (map: Map<string, bigint>): Map<string, number> => new Map([...map].map(([k, v]) => [k, Number(v)]));
-    return { users: toNumbers(users), teams: toNumbers(teams), teamModels: toNumbers(teamModels) };
+    return { users, teams, teamModels };
   }
 
   usage(query: UsageQuery): UsageRow[] {
-    const filters = ["time >= ?", "time < ?"];
-    const filterParams: unknown[] = [];
-    if (query.user !== undefined) (filters.push("user = ?"), filterParams.push(query.user));
-    if (query.team !== undefined) (filters.push("team = ?"), filterParams.push(query.team));
-    const where = filters.join(" AND ");
+    const filters: Filters = { user: query.user, team: query.team };
     const savings = query.cacheSavings;
-    const byModel = savings !== undefined;
-
     if (query.groupBy === "day") {
       const buckets = dayBuckets(query.from, query.to, query.timezone);
-      const stmt = this.statement(
-        `SELECT ${byModel ? "served_model AS model, " : ""}${SUMS} FROM usage WHERE ${where}${byModel ? " GROUP BY served_model" : ""}`,
-      );
-      // One read transaction: every bucket sees the same snapshot.
+      // One read transaction: every day sees the same snapshot.
       const read = this.db.transaction(() =>
-        buckets.map((b) => ({ key: b.key, rows: stmt.all(b.start, b.end, ...filterParams) as SumRow[] })),
+        buckets.map((b) => combine(b.key, this.aggregate(b.start, b.end, filters, savings === undefined ? [] : ["model"]), savings)),
       );
-      const out: UsageRow[] = [];
-      for (const { key, rows } of read()) {
-        const row = combine(key, rows, savings);
-        if (row !== undefined && row.requests > 0) out.push(row);
-      }
-      return out;
+      return read().filter((row): row is UsageRow => row !== undefined && row.requests > 0);
     }
-
-    const keyExpr = { model: "served_model", project: "COALESCE(project, '')", user: "user", team: "team" }[query.groupBy];
-    if (keyExpr === undefined) throw new LedgerError("invalid_query", `Unknown usage grouping "${String(query.groupBy)}".`);
-    const rows = this.statement(
-      `SELECT ${keyExpr} AS key, ${byModel ? "served_model AS model, " : ""}${SUMS} FROM usage WHERE ${where} ` +
-        `GROUP BY ${keyExpr}${byModel ? ", served_model" : ""}`,
-    ).all(query.from, query.to, ...filterParams) as SumRow[];
-    const groups = new Map<string, SumRow[]>();
-    for (const r of rows) {
-      const key = r.key ?? "";
+    const dimension: Dimension | undefined = ({ model: "model", project: "project", user: "user", team: "team" } as const)[query.groupBy];
+    if (dimension === undefined) throw new LedgerError("invalid_query", `Unknown usage grouping "${String(query.groupBy)}".`);
+    const dims: Dimension[] = savings === undefined || dimension === "model" ? [dimension] : [dimension, "model"];
+    const groups = new Map<string, AggregateRow[]>();
+    for (const row of this.aggregate(query.from, query.to, filters, dims)) {
+      const key = row.keys[0]!;
       const list = groups.get(key);
-      if (list === undefined) groups.set(key, [r]);
-      else list.push(r);
+      if (list === undefined) groups.set(key, [row]);
+      else list.push(row);
     }
     const out: UsageRow[] = [];
     for (const [key, list] of groups) {
-      const row = combine(key, list, savings);
+      const row = combine(key, list, savings, dimension === "model" ? 0 : 1);
       if (row !== undefined) out.push(row);
     }
     return out.sort((a, b) => b.costPicoUsd - a.costPicoUsd || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /**
+   * Sums over `start <= time < end`, grouped by `dims`: whole hours from usage_hourly, the partial
+   * hours at either edge from the raw rows (through the time index).
+   */
+  private aggregate(start: number, end: number, filters: Filters, dims: Dimension[]): AggregateRow[] {
+    if (!(end > start)) return [];
+    const firstHour = Math.ceil(start / HOUR) * HOUR;
+    const lastHour = Math.floor(end / HOUR) * HOUR;
+    const parts: Array<{ table: "raw" | "hourly"; from: number; to: number }> = [];
+    if (firstHour < lastHour) {
+      if (start < firstHour) parts.push({ table: "raw", from: start, to: firstHour });
+      parts.push({ table: "hourly", from: firstHour, to: lastHour });
+      if (lastHour < end) parts.push({ table: "raw", from: lastHour, to: end });
+    } else {
+      parts.push({ table: "raw", from: start, to: end });
+    }
+    const merged = new Map<string, AggregateRow>();
+    for (const part of parts) {
+      const hourly = part.table === "hourly";
+      const conditions = [hourly ? "hour >= ? AND hour < ?" : "time >= ? AND time < ?"];
+      const params: unknown[] = [part.from, part.to];
+      if (filters.user !== undefined) (conditions.push("user = ?"), params.push(filters.user));
+      if (filters.team !== undefined) (conditions.push("team = ?"), params.push(filters.team));
+      if (filters.model !== undefined) (conditions.push("served_model = ?"), params.push(filters.model));
+      const columns = dims.map((d) => (hourly ? DIMENSIONS[d].hourly : DIMENSIONS[d].raw));
+      const sql =
+        `SELECT ${[...columns, hourly ? HOURLY_SUMS : RAW_SUMS].join(", ")} FROM ${hourly ? "usage_hourly" : "usage"} ` +
+        `WHERE ${conditions.join(" AND ")}${columns.length > 0 ? ` GROUP BY ${columns.join(", ")}` : ""}`;
+      const rows = this.statement(sql).raw(true).all(params) as unknown[][];
+      for (const r of rows) {
+        const keys = r.slice(0, dims.length) as string[];
+        const sums = r.slice(dims.length).map((v) => (v === null ? 0 : (v as number))) as AggregateRow["sums"];
+        if (sums[0] === 0) continue;
+        const id = keys.join("\u0000");
+        const existing = merged.get(id);
+        if (existing === undefined) merged.set(id, { keys, sums });
+        else for (let i = 0; i < 6; i++) existing.sums[i]! += sums[i]!;
+      }
+    }
+    return [...merged.values()];
   }
 
   recent(query: RecentQuery): UsageRecord[] {
@@ -379,21 +530,6 @@ export class SqliteLedger implements UsageLedger {
         ? this.statement(`SELECT ${COLUMNS} FROM usage ORDER BY time DESC, rowid DESC LIMIT ?`).all(limit)
         : this.statement(`SELECT ${COLUMNS} FROM usage WHERE user = ? ORDER BY time DESC, rowid DESC LIMIT ?`).all(query.user, limit);
     return (rows as RecordRow[]).map(fromRow);
-  }
-
-  async close(): Promise<void> {
-    if (this.closing) return;
-    this.flush();
-    this.closing = true;
-    this.unschedule();
-    if (this.probeTimer !== undefined) clearInterval(this.probeTimer);
-    this.probeTimer = undefined;
-    try {
-      this.db.pragma("wal_checkpoint(TRUNCATE)");
-    } catch {
-      // Best effort: the WAL is replayed on the next open anyway.
-    }
-    this.db.close();
   }
 
   private schedule(): void {
@@ -410,24 +546,12 @@ export class SqliteLedger implements UsageLedger {
     this.timer = undefined;
   }
 
-  /** Fails if the ledger file was deleted or replaced: SQLite would go on writing to the orphan. */
-  private checkFile(): void {
-    const st = statSync(this.path, { throwIfNoEntry: false });
-    if (st === undefined || st.ino !== this.fileIdentity.ino || st.dev !== this.fileIdentity.dev) {
-      throw new LedgerError(
-        "write_failed",
-        `The usage ledger file ${this.path} was ${st === undefined ? "deleted or its directory moved" : "replaced"} while the broker had it open; ` +
-          "restore it (or restart the broker) to record usage again.",
-      );
-    }
-  }
-
   private setHealth(ok: boolean, error: LedgerError | undefined): void {
     if (error !== undefined) this.lastError = error;
     if (ok === this.ok) return;
     this.ok = ok;
     if (!ok && this.probeTimer === undefined && !this.closing) {
-      this.probeTimer = setInterval(() => this.probe(), this.options.probeIntervalMs ?? 1000);
+      this.probeTimer = setInterval(() => void this.probe(), this.options.probeIntervalMs ?? 1000);
       this.probeTimer.unref();
     } else if (ok && this.probeTimer !== undefined) {
       clearInterval(this.probeTimer);
@@ -462,45 +586,30 @@ function callHook(fn: () => void): void {
   }
 }
 
-function writeFailure(error: unknown, records: number): LedgerError {
-  if (LedgerError.is(error)) return error;
-  const code = sqliteCodeOf(error);
-  const message = error instanceof Error ? error.message : String(error);
+function writeFailure(error: WriterFailure, records: number): LedgerError {
   return new LedgerError(
     "write_failed",
-    `The usage ledger could not commit${records > 0 ? ` ${records} record(s)` : ""}: ${message}${code !== undefined ? ` (${code})` : ""}`,
-    { cause: error },
+    error.fileGone
+      ? error.message
+      : `The usage ledger could not commit${records > 0 ? ` ${records} record(s)` : ""}: ${error.message}${error.sqliteCode !== undefined ? ` (${error.sqliteCode})` : ""}`,
+    { sqliteCode: error.sqliteCode },
   );
 }
 
-function totalsOf(r: SumRow): UsageTotals {
-  return {
-    requests: r.requests,
-    costPicoUsd: r.costPicoUsd,
-    inputTokens: r.inputTokens,
-    cacheReadTokens: r.cacheReadTokens,
-    cacheWriteTokens: r.cacheWriteTokens,
-    outputTokens: r.outputTokens,
-  };
+function totalsOf(sums: AggregateRow["sums"]): UsageTotals {
+  const [requests, inputTokens, cacheReadTokens, cacheWriteTokens, outputTokens, costPicoUsd] = sums;
+  return { requests, costPicoUsd, inputTokens, cacheReadTokens, cacheWriteTokens, outputTokens };
 }
 
-function combine(key: string, rows: SumRow[], savings: UsageQuery["cacheSavings"]): UsageRow | undefined {
-  const first = rows[0];
-  if (first === undefined) return undefined;
-  const out: UsageRow = { key, ...totalsOf(first) };
-  for (const r of rows.slice(1)) {
-    out.requests += r.requests;
-    out.inputTokens += r.inputTokens;
-    out.cacheReadTokens += r.cacheReadTokens;
-    out.cacheWriteTokens += r.cacheWriteTokens;
-    out.outputTokens += r.outputTokens;
-    out.costPicoUsd += r.costPicoUsd;
-  }
+/** Adds up one output row's groups; `modelAt` is where the served model is in `keys` (for savings). */
+function combine(key: string, rows: AggregateRow[], savings: UsageQuery["cacheSavings"], modelAt = 0): UsageRow | undefined {
+  if (rows.length === 0) return undefined;
+  const total: AggregateRow["sums"] = [0, 0, 0, 0, 0, 0];
+  for (const r of rows) for (let i = 0; i < 6; i++) total[i]! += r.sums[i]!;
+  const out: UsageRow = { key, ...totalsOf(total) };
   if (savings !== undefined) {
     out.cacheSavingsPicoUsd = 0;
-    for (const r of rows) {
-      if (r.requests > 0) out.cacheSavingsPicoUsd += savings(r.model ?? "", r.cacheReadTokens, r.cacheWriteTokens);
-    }
+    for (const r of rows) out.cacheSavingsPicoUsd += savings(r.keys[modelAt] ?? "", r.sums[2], r.sums[3]);
   }
   return out;
 }
