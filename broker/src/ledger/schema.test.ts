@@ -24,7 +24,14 @@ describe("ledger schema migrations", () => {
     expect(schemaVersion(db)).toBe(LEDGER_SCHEMA_VERSION);
     expect(migrate(db)).toEqual({ from: LEDGER_SCHEMA_VERSION, to: LEDGER_SCHEMA_VERSION });
     const indexes = db.prepare("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1").pluck().all();
-    expect(indexes).toEqual(["usage.usage_time", "usage.usage_user_time", "usage_hourly.usage_hourly_team", "usage_hourly.usage_hourly_user"]);
+    expect(indexes).toEqual([
+      "usage.usage_time",
+      "usage.usage_user_time",
+      "usage_daily.usage_daily_team",
+      "usage_daily.usage_daily_user",
+      "usage_hourly.usage_hourly_team",
+      "usage_hourly.usage_hourly_user",
+    ]);
   });
 
   it("applies a later migration that adds a column, keeping existing rows", async () => {

@@ -15,7 +15,7 @@ export interface Migration {
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
-    description: "usage rows (time, user+time indexes), usage_hourly rollup (hour, user+hour, team+hour), ledger_meta",
+    description: "usage rows (time, user+time indexes), usage_hourly and usage_daily rollups (by period, user+period, team+period), ledger_meta",
     up(db) {
       db.exec(`
         CREATE TABLE usage (
@@ -41,9 +41,10 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT;
         CREATE INDEX usage_time ON usage (time);
         CREATE INDEX usage_user_time ON usage (user, time);
-        -- Hourly sums per (user, team, project, served model), kept in the same transaction as the
-        -- rows: totals, spend and usage read these (plus raw rows for unaligned edges), so they cost
-        -- O(hours x active combinations), not O(requests). Team queries use usage_hourly_team.
+        -- Hourly and daily (UTC) sums per (user, team, project, served model), kept in the same
+        -- transaction as the rows. totals, spend and usage read whole days from usage_daily, whole
+        -- hours at the edges from usage_hourly and the partial hours from the rows, so they cost
+        -- O(days + hours at the edges) x active combinations, not O(requests).
         CREATE TABLE usage_hourly (
           hour INTEGER NOT NULL,
           user TEXT NOT NULL,
@@ -60,6 +61,22 @@ export const MIGRATIONS: readonly Migration[] = [
         ) STRICT, WITHOUT ROWID;
         CREATE INDEX usage_hourly_user ON usage_hourly (user, hour);
         CREATE INDEX usage_hourly_team ON usage_hourly (team, hour);
+        CREATE TABLE usage_daily (
+          day INTEGER NOT NULL,
+          user TEXT NOT NULL,
+          team TEXT NOT NULL,
+          project TEXT NOT NULL, -- '' for none
+          served_model TEXT NOT NULL,
+          requests INTEGER NOT NULL,
+          input_tokens INTEGER NOT NULL,
+          cache_read_tokens INTEGER NOT NULL,
+          cache_write_tokens INTEGER NOT NULL,
+          output_tokens INTEGER NOT NULL,
+          cost_pico_usd INTEGER NOT NULL,
+          PRIMARY KEY (day, user, team, project, served_model)
+        ) STRICT, WITHOUT ROWID;
+        CREATE INDEX usage_daily_user ON usage_daily (user, day);
+        CREATE INDEX usage_daily_team ON usage_daily (team, day);
         CREATE TABLE ledger_meta (key TEXT NOT NULL PRIMARY KEY, value INTEGER NOT NULL) STRICT;
       `);
     },

@@ -97,29 +97,42 @@ const COLUMNS =
   "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd, latency_ms, ttft_ms, fallbacks, error_code";
 
 const INSERT_SQL = `INSERT INTO usage (${COLUMNS}) VALUES (${Array(19).fill("?").join(", ")})`;
-const HOURLY_SQL =
-  "INSERT INTO usage_hourly (hour, user, team, project, served_model, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd) " +
-  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (hour, user, team, project, served_model) DO UPDATE SET " +
-  "requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens, " +
-  "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, " +
-  "output_tokens = output_tokens + excluded.output_tokens, cost_pico_usd = cost_pico_usd + excluded.cost_pico_usd";
+function rollupSql(table: "usage_hourly" | "usage_daily", period: "hour" | "day"): string {
+  return (
+    `INSERT INTO ${table} (${period}, user, team, project, served_model, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd) ` +
+    `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (${period}, user, team, project, served_model) DO UPDATE SET ` +
+    "requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens, " +
+    "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, " +
+    "output_tokens = output_tokens + excluded.output_tokens, cost_pico_usd = cost_pico_usd + excluded.cost_pico_usd"
+  );
+}
 const HEARTBEAT_SQL =
   "INSERT INTO ledger_meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 type Dimension = "user" | "team" | "project" | "model";
 
-/** Column expressions per table: raw rows (`usage`) and hourly sums (`usage_hourly`). */
-const DIMENSIONS: Record<Dimension, { raw: string; hourly: string }> = {
-  user: { raw: "user", hourly: "user" },
-  team: { raw: "team", hourly: "team" },
-  project: { raw: "COALESCE(project, '')", hourly: "project" },
-  model: { raw: "served_model", hourly: "served_model" },
+/** Column expressions in the raw rows (`usage`); the rollups store project '' for none. */
+const RAW_DIMENSIONS: Record<Dimension, string> = {
+  user: "user",
+  team: "team",
+  project: "COALESCE(project, '')",
+  model: "served_model",
 };
+const ROLLUP_DIMENSIONS: Record<Dimension, string> = { user: "user", team: "team", project: "project", model: "served_model" };
+
+/** Where a part of a range is summed from: raw rows, or a rollup keyed by its period's start. */
+const SOURCES = {
+  raw: { table: "usage", time: "time" },
+  hourly: { table: "usage_hourly", time: "hour" },
+  daily: { table: "usage_daily", time: "day" },
+} as const;
+type Source = keyof typeof SOURCES;
 
 const SUM_COLUMNS = ["input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "cost_pico_usd"] as const;
 const RAW_SUMS = `COUNT(*), ${SUM_COLUMNS.map((c) => `SUM(${c})`).join(", ")}`;
-const HOURLY_SUMS = `SUM(requests), ${SUM_COLUMNS.map((c) => `SUM(${c})`).join(", ")}`;
+const ROLLUP_SUMS = `SUM(requests), ${SUM_COLUMNS.map((c) => `SUM(${c})`).join(", ")}`;
 const HOUR = 3_600_000;
+const DAY = 86_400_000;
 
 interface Filters {
   user?: string | undefined;
@@ -233,7 +246,8 @@ export class SqliteLedger implements UsageLedger {
       busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)),
       walAutocheckpointPages: Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000)),
       insertSql: INSERT_SQL,
-      hourlySql: HOURLY_SQL,
+      hourlySql: rollupSql("usage_hourly", "hour"),
+      dailySql: rollupSql("usage_daily", "day"),
       heartbeatSql: HEARTBEAT_SQL,
     };
     this.startWorker();
@@ -481,32 +495,44 @@ export class SqliteLedger implements UsageLedger {
   }
 
   /**
-   * Sums over `start <= time < end`, grouped by `dims`: whole hours from usage_hourly, the partial
-   * hours at either edge from the raw rows (through the time index).
+   * Sums over `start <= time < end`, grouped by `dims`: whole UTC days from usage_daily, whole hours
+   * from usage_hourly, the partial hours at either edge from the raw rows (time index).
    */
   private aggregate(start: number, end: number, filters: Filters, dims: Dimension[]): AggregateRow[] {
     if (!(end > start)) return [];
+    const parts: Array<{ source: Source; from: number; to: number }> = [];
+    const add = (source: Source, from: number, to: number): void => {
+      if (to > from) parts.push({ source, from, to });
+    };
     const firstHour = Math.ceil(start / HOUR) * HOUR;
     const lastHour = Math.floor(end / HOUR) * HOUR;
-    const parts: Array<{ table: "raw" | "hourly"; from: number; to: number }> = [];
-    if (firstHour < lastHour) {
-      if (start < firstHour) parts.push({ table: "raw", from: start, to: firstHour });
-      parts.push({ table: "hourly", from: firstHour, to: lastHour });
-      if (lastHour < end) parts.push({ table: "raw", from: lastHour, to: end });
+    if (firstHour >= lastHour) {
+      add("raw", start, end);
     } else {
-      parts.push({ table: "raw", from: start, to: end });
+      const firstDay = Math.ceil(firstHour / DAY) * DAY;
+      const lastDay = Math.floor(lastHour / DAY) * DAY;
+      add("raw", start, firstHour);
+      if (firstDay < lastDay) {
+        add("hourly", firstHour, firstDay);
+        add("daily", firstDay, lastDay);
+        add("hourly", lastDay, lastHour);
+      } else {
+        add("hourly", firstHour, lastHour);
+      }
+      add("raw", lastHour, end);
     }
     const merged = new Map<string, AggregateRow>();
     for (const part of parts) {
-      const hourly = part.table === "hourly";
-      const conditions = [hourly ? "hour >= ? AND hour < ?" : "time >= ? AND time < ?"];
+      const source = SOURCES[part.source];
+      const raw = part.source === "raw";
+      const conditions = [`${source.time} >= ? AND ${source.time} < ?`];
       const params: unknown[] = [part.from, part.to];
       if (filters.user !== undefined) (conditions.push("user = ?"), params.push(filters.user));
       if (filters.team !== undefined) (conditions.push("team = ?"), params.push(filters.team));
       if (filters.model !== undefined) (conditions.push("served_model = ?"), params.push(filters.model));
-      const columns = dims.map((d) => (hourly ? DIMENSIONS[d].hourly : DIMENSIONS[d].raw));
+      const columns = dims.map((d) => (raw ? RAW_DIMENSIONS[d] : ROLLUP_DIMENSIONS[d]));
       const sql =
-        `SELECT ${[...columns, hourly ? HOURLY_SUMS : RAW_SUMS].join(", ")} FROM ${hourly ? "usage_hourly" : "usage"} ` +
+        `SELECT ${[...columns, raw ? RAW_SUMS : ROLLUP_SUMS].join(", ")} FROM ${source.table} ` +
         `WHERE ${conditions.join(" AND ")}${columns.length > 0 ? ` GROUP BY ${columns.join(", ")}` : ""}`;
       const rows = this.statement(sql).raw(true).all(params) as unknown[][];
       for (const r of rows) {

@@ -45,6 +45,7 @@ export interface WriterWorkerData {
   walAutocheckpointPages: number;
   insertSql: string;
   hourlySql: string;
+  dailySql: string;
   heartbeatSql: string;
 }
 
@@ -93,13 +94,28 @@ try {
 
 const insert = db.prepare(workerData.insertSql);
 const addHourly = db.prepare(workerData.hourlySql);
+const addDaily = db.prepare(workerData.dailySql);
 const heartbeat = db.prepare(workerData.heartbeatSql);
 const HOUR = 3600000;
+const DAY = 86400000;
+
 // Row layout (see INSERT_SQL): 1 time, 2 user, 3 team, 4 project, 6 served model,
 // 10 input, 11 cache read, 12 cache write, 13 output, 14 cost.
+function addTo(sums, period, r) {
+  const project = r[4] === null ? "" : r[4];
+  const key = period + "\u0000" + r[2] + "\u0000" + r[3] + "\u0000" + project + "\u0000" + r[6];
+  const sum = sums.get(key);
+  if (sum === undefined) sums.set(key, [period, r[2], r[3], project, r[6], 1, r[10], r[11], r[12], r[13], r[14]]);
+  else {
+    sum[5] += 1;
+    for (let k = 6; k <= 10; k++) sum[k] += r[k + 4];
+  }
+}
+
 const insertBatch = db.transaction((rows) => {
   const rejected = [];
   const hourly = new Map();
+  const daily = new Map();
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     try {
@@ -112,17 +128,11 @@ const insertBatch = db.transaction((rows) => {
       rejected.push({ index: i, sqliteCode: code, message: String(error.message) });
       continue;
     }
-    const hour = Math.floor(r[1] / HOUR) * HOUR;
-    const project = r[4] === null ? "" : r[4];
-    const key = hour + "\u0000" + r[2] + "\u0000" + r[3] + "\u0000" + project + "\u0000" + r[6];
-    const sum = hourly.get(key);
-    if (sum === undefined) hourly.set(key, [hour, r[2], r[3], project, r[6], 1, r[10], r[11], r[12], r[13], r[14]]);
-    else {
-      sum[5] += 1;
-      for (let k = 6; k <= 10; k++) sum[k] += r[k + 4];
-    }
+    addTo(hourly, Math.floor(r[1] / HOUR) * HOUR, r);
+    addTo(daily, Math.floor(r[1] / DAY) * DAY, r);
   }
   for (const sum of hourly.values()) addHourly.run(sum);
+  for (const sum of daily.values()) addDaily.run(sum);
   return rejected;
 });
 
