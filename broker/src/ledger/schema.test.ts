@@ -26,7 +26,6 @@ describe("ledger schema migrations", () => {
     const indexes = db.prepare("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1").pluck().all();
     expect(indexes).toEqual([
       "usage.usage_time",
-      "usage.usage_user_time",
       "usage_daily.usage_daily_team",
       "usage_daily.usage_daily_user",
       "usage_hourly.usage_hourly_team",

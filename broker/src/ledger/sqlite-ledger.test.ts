@@ -350,6 +350,18 @@ describe("SqliteLedger: recent()", () => {
     expect(ledger.recent({ user: "zed" })).toEqual([]);
   });
 
+  it("finds a user's records across many hours, newest first, interleaved with others'", async () => {
+    const { ledger } = open();
+    const HOUR = 3_600_000;
+    const ann = Array.from({ length: 200 }, (_, i) => usageRecord({ user: "ann", time: T0 + i * 2 * HOUR + (i % 7) * 1000 }));
+    const others = Array.from({ length: 300 }, (_, i) => usageRecord({ user: i % 2 === 0 ? "bob" : "cat", time: T0 + i * HOUR }));
+    await appendAll(ledger, [...others, ...ann].sort(() => Math.random() - 0.5));
+    const newestFirst = [...ann].sort((a, b) => b.time - a.time).map((r) => r.id);
+    expect(ledger.recent({ user: "ann", limit: 150 }).map((r) => r.id)).toEqual(newestFirst.slice(0, 150));
+    expect(ledger.recent({ user: "ann", limit: 1000 }).map((r) => r.id)).toEqual(newestFirst);
+    expect(ledger.recent({ user: "bob", limit: 3 }).map((r) => r.time)).toEqual([T0 + 298 * HOUR, T0 + 296 * HOUR, T0 + 294 * HOUR]);
+  });
+
   it("defaults to 50 and clamps the limit to 1..1000", async () => {
     const { ledger } = open();
     await appendAll(ledger, Array.from({ length: 1100 }, (_, i) => usageRecord({ time: T0 + i })));

@@ -551,11 +551,31 @@ export class SqliteLedger implements UsageLedger {
   recent(query: RecentQuery): UsageRecord[] {
     const requested = query.limit ?? DEFAULT_RECENT_LIMIT;
     const limit = Number.isFinite(requested) ? Math.min(MAX_RECENT_LIMIT, Math.max(1, Math.floor(requested))) : DEFAULT_RECENT_LIMIT;
-    const rows =
-      query.user === undefined
-        ? this.statement(`SELECT ${COLUMNS} FROM usage ORDER BY time DESC, rowid DESC LIMIT ?`).all(limit)
-        : this.statement(`SELECT ${COLUMNS} FROM usage WHERE user = ? ORDER BY time DESC, rowid DESC LIMIT ?`).all(query.user, limit);
-    return (rows as RecordRow[]).map(fromRow);
+    const user = query.user;
+    if (user === undefined) {
+      return (this.statement(`SELECT ${COLUMNS} FROM usage ORDER BY time DESC, rowid DESC LIMIT ?`).all(limit) as RecordRow[]).map(fromRow);
+    }
+    // The rows have no user index: find the hours this user was active from the hourly rollup's
+    // (user, hour) index, newest first, and read those hours through the time index.
+    const hoursOf = this.statement("SELECT DISTINCT hour FROM usage_hourly WHERE user = ? AND hour < ? ORDER BY hour DESC LIMIT 64");
+    const rowsIn = this.statement(
+      `SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ? AND user = ? ORDER BY time DESC, rowid DESC LIMIT ?`,
+    );
+    const read = this.db.transaction(() => {
+      const out: UsageRecord[] = [];
+      let before = Number.MAX_SAFE_INTEGER;
+      while (out.length < limit) {
+        const hours = hoursOf.pluck().all(user, before) as number[];
+        for (const hour of hours) {
+          for (const row of rowsIn.all(hour, hour + HOUR, user, limit - out.length) as RecordRow[]) out.push(fromRow(row));
+          if (out.length >= limit) break;
+        }
+        if (hours.length < 64) break;
+        before = hours.at(-1)!;
+      }
+      return out;
+    });
+    return read();
   }
 
   private schedule(): void {
