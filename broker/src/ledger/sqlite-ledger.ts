@@ -1,6 +1,53 @@
-// The durable usage ledger: SQLite (better-sqlite3) in WAL mode with group commit.
+// The durable usage ledger: one SQLite row per request (better-sqlite3, WAL), group commit on a
+// writer thread, hourly/daily rollups for the aggregates.
 //
-// FIGURES_PLACEHOLDER
+// Write path. append() validates the record and queues it. The queue is flushed on the next
+// setImmediate (or after `flushDelayMs`, or at once when `maxBatch` records are queued) as ONE
+// transaction on the writer thread (writer-worker.ts): a prepared INSERT per row, one upsert per
+// (hour | day, user, team, project, model) into the rollups, COMMIT. Each append resolves once that
+// COMMIT returned. One transaction is in flight at a time and what arrives meanwhile becomes the next
+// batch, so batches grow with load. Why a thread: on the main thread a 1000-record commit held the
+// event loop 30-60 ms and WAL checkpoints up to ~200 ms (2-core VM, 1M-row file), stalling every
+// stream; now the main thread only validates, posts and resolves (event-loop delay p99 ≈ 3-15 ms
+// under 20k appends/s, most of it the benchmark's own record generation).
+//
+// synchronous=FULL by default. In WAL mode NORMAL survives a killed broker (the SIGKILL test passes
+// with either) but can lose the last commits on power loss; FULL fsyncs every commit. Measured on the
+// same run (1M-row ledger, time-ordered ids, bench/ledger-bench.ts): 1 writer p50 0.66 ms NORMAL vs
+// 0.68 ms FULL; 1000 writers 28,370/s vs 32,561/s; open loop 20,000/s sustained by both, p50/p99
+// 11.0/69.1 ms vs 7.4/50.5 ms. Group commit amortizes the fsync and it runs off the event loop, so
+// FULL costs nothing measurable here; `synchronous: "NORMAL"` stays available.
+//
+// Figures (node 20, 2 vCPU AMD EPYC VM shared with other jobs, ext4 on a virtio disk; 1M rows over
+// 30 days, 500 users, ~100 active per hour; append→durable latency):
+//   time-ordered ids, FULL: 1 writer 1,099/s p50 0.68 ms p99 3.7 ms; 64 writers 17,309/s p50 3.6 ms
+//     p99 10.3 ms; 1000 writers 32,561/s p50 31 ms p99 56 ms; open loop 20,000/s: 19,839/s p50 7.4 ms
+//     p99 50.5 ms. Bulk fill 23,607/s.
+//   the broker's random 96-bit ids, FULL: 1000 writers 12,114/s p50 63 ms p99 194 ms; open loop
+//     20,000/s falls behind at 14,621/s. Every random id lands on its own page of the primary-key
+//     index (one more page written to the WAL and checkpointed per record); time-ordered ids (a
+//     ms-timestamp prefix) append to it instead. So the ≥ 20,000/s target holds with time-ordered
+//     request ids; with random ones it is ~12-16k/s at 1M rows on this machine.
+//   Queries, main thread, 1M rows: totals by user 0.3 ms, by team+model 4.7 ms; recent(user) 3.4 ms;
+//     usage by day for a user 4.2 ms, for a team 21 ms (America/Los_Angeles, 30 days); org-wide by
+//     model over 30 days 60 ms; spendByScope over 30 days (start-up) 103 ms; recentActivity 5 min 0.5 ms.
+//
+// Read path. Queries are synchronous on a main-thread connection (WAL readers never block the
+// writer). totals/spendByScope/usage read whole UTC days from usage_daily, whole hours from
+// usage_hourly and only the partial hours at the edges from the rows, so they cost O(days + edge
+// hours) x active (user, team, project, model) combinations, not O(requests). The rows carry only
+// the time index: a (user, time) index halved append throughput, so recent({user}) walks the
+// hourly rollup's (user, hour) index to the user's hours and reads those through the time index.
+//
+// Failures. A commit that fails (I/O error, disk full, read-only, busy, or the file deleted or
+// replaced under the broker: SQLite would keep writing to the orphaned inode) rejects every append
+// of the batch with LedgerError("write_failed"), turns healthy() false and sets lastError; a probe
+// write every `probeIntervalMs` (and any later append) turns it back once a write commits. A record
+// that breaks a constraint (duplicate id) is rejected alone; the rest of its batch commits.
+//
+// Sums are exact integers in SQLite; in JavaScript they are exact while below 2^53 pico-USD ($9,007)
+// and round to the nearest double above (relative error < 1.2e-16); a single SUM overflows int64
+// at $9.2M.
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -45,6 +92,8 @@ export interface SqliteLedgerOptions {
   busyTimeoutMs?: number;
   /** WAL pages between automatic checkpoints (run on the writer thread). Default 4000 (16 MB). */
   walAutocheckpointPages?: number;
+  /** SQLite page cache per connection (the writer thread's and the reader's), MB. Default 64. */
+  cacheSizeMb?: number;
   /** Called after every commit attempt: for metrics, and for tests that count transactions. */
   onFlush?: (event: FlushEvent) => void;
   /** Called when `healthy()` changes. */
@@ -193,7 +242,7 @@ export function openSqliteLedger(dataDir: string, options: SqliteLedgerOptions =
     if (mode !== "wal") throw new Error(`SQLite refused WAL mode (journal_mode is "${String(mode)}")`);
     db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000))}`);
     migrate(db);
-    db.pragma("cache_size = -32000"); // 32 MB of page cache for the 1M-row queries
+    db.pragma(`cache_size = ${-1000 * Math.max(1, Math.floor(options.cacheSizeMb ?? 64))}`);
     db.pragma("query_only = ON"); // this connection reads; the writer thread has its own
     return new SqliteLedger(db, path, options);
   } catch (error) {
@@ -245,6 +294,7 @@ export class SqliteLedger implements UsageLedger {
       synchronous: options.synchronous ?? "FULL",
       busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)),
       walAutocheckpointPages: Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000)),
+      cacheSizeMb: Math.max(1, Math.floor(options.cacheSizeMb ?? 64)),
       insertSql: INSERT_SQL,
       hourlySql: rollupSql("usage_hourly", "hour"),
       dailySql: rollupSql("usage_daily", "day"),

@@ -43,6 +43,7 @@ export interface WriterWorkerData {
   synchronous: "NORMAL" | "FULL";
   busyTimeoutMs: number;
   walAutocheckpointPages: number;
+  cacheSizeMb: number;
   insertSql: string;
   hourlySql: string;
   dailySql: string;
@@ -86,7 +87,7 @@ try {
   db.pragma("busy_timeout = " + workerData.busyTimeoutMs);
   db.pragma("wal_autocheckpoint = " + workerData.walAutocheckpointPages);
   db.pragma("journal_size_limit = 67108864");
-  db.pragma("cache_size = -32000");
+  db.pragma("cache_size = " + -1000 * workerData.cacheSizeMb);
 } catch (error) {
   parentPort.postMessage({ type: "open-failed", error: failure(error) });
   process.exit(1);
