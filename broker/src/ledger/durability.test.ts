@@ -71,5 +71,5 @@ describe("SqliteLedger durability", () => {
       }
     }
     expect(new Set(allAcked).size).toBe(allAcked.length);
-  });
+  }, 90_000);
 });
