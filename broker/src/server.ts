@@ -31,6 +31,8 @@ export interface BrokerConfig {
   adminToken?: AdminToken | undefined;
   logger: Logger;
   maxBodyBytes?: number;
+  /** SQLite `synchronous` for the ledger: NORMAL survives a killed broker, FULL also a power loss. */
+  ledgerSynchronous?: "NORMAL" | "FULL";
   bedrock?: Partial<BedrockClientOptions>;
 }
 
@@ -55,7 +57,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const policy = new MemoryPolicyStore(initial.policy, initial.version);
   const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashHex());
 
-  const ledger = openSqliteLedger(config.dataDir);
+  const ledger = openSqliteLedger(config.dataDir, { synchronous: config.ledgerSynchronous ?? "NORMAL" });
   // Limits and spend survive restarts: rebuilt from the ledger before the first request.
   const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
   restoreLimits(limits, ledger, initial.policy.timezone);

@@ -26,6 +26,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         "data-dir": { type: "string", default: defaultDataDir() },
         "max-body-bytes": { type: "string" },
         "admin-token-file": { type: "string" },
+        "ledger-sync": { type: "string", default: "normal" },
         "bedrock-http2": { type: "boolean", default: false },
       },
     }));
@@ -39,6 +40,9 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)) {
     return fail(`--max-body-bytes must be an integer of at least 1024, got "${values["max-body-bytes"]}"`);
   }
+
+  const ledgerSync = values["ledger-sync"].toUpperCase();
+  if (ledgerSync !== "NORMAL" && ledgerSync !== "FULL") return fail(`--ledger-sync must be normal or full, got "${values["ledger-sync"]}"`);
 
   let loaded;
   try {
@@ -67,6 +71,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       policy,
       policyDocument: loaded.document,
       adminToken,
+      ledgerSynchronous: ledgerSync,
       logger,
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
