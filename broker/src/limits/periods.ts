@@ -4,6 +4,10 @@
  * zones that skip midnight (e.g. America/Santiago) start the day at 01:00.
  */
 
+import { startOfLocalDate, wallTime } from "../time/zone-calendar.js";
+
+export { assertTimeZone, startOfLocalDate } from "../time/zone-calendar.js";
+
 export interface Period {
   /** Inclusive, ms since the epoch. */
   start: number;
@@ -14,102 +18,6 @@ export interface Period {
 export interface BudgetPeriods {
   day: Period;
   month: Period;
-}
-
-interface WallTime {
-  year: number;
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-}
-
-const HOUR = 3_600_000;
-const DAY = 24 * HOUR;
-
-const wallFormatters = new Map<string, Intl.DateTimeFormat>();
-
-function wallFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = wallFormatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat("en-US", {
-      timeZone,
-      hourCycle: "h23",
-      year: "numeric",
-      month: "numeric",
-      day: "numeric",
-      hour: "numeric",
-      minute: "numeric",
-      second: "numeric",
-    });
-    wallFormatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
-/** Throws a RangeError naming the zone unless it is an IANA time zone Intl knows. */
-export function assertTimeZone(timeZone: string): void {
-  try {
-    wallFormatter(timeZone);
-  } catch {
-    throw new RangeError(`unknown time zone ${JSON.stringify(timeZone)}; use an IANA name such as "Europe/Berlin"`);
-  }
-}
-
-function wallTime(timeZone: string, ms: number): WallTime {
-  const wall: WallTime = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of wallFormatter(timeZone).formatToParts(ms)) {
-    if (part.type in wall) wall[part.type as keyof WallTime] = Number(part.value);
-  }
-  return wall;
-}
-
-/** Local wall time minus UTC at `ms`, in ms. */
-function offsetAt(timeZone: string, ms: number): number {
-  const wall = wallTime(timeZone, ms);
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute, wall.second);
-  return asUtc - Math.floor(ms / 1000) * 1000;
-}
-
-function dateKey(year: number, month: number, day: number): number {
-  return year * 10_000 + month * 100 + day;
-}
-
-function localDateKey(timeZone: string, ms: number): number {
-  const wall = wallTime(timeZone, ms);
-  return dateKey(wall.year, wall.month, wall.day);
-}
-
-/** The first instant whose local date in `timeZone` is year-month-day (month 1-12; may overflow). */
-export function startOfLocalDate(timeZone: string, year: number, month: number, day: number): number {
-  const wall = Date.UTC(year, month - 1, day);
-  const normal = new Date(wall);
-  const target = dateKey(normal.getUTCFullYear(), normal.getUTCMonth() + 1, normal.getUTCDate());
-  // Local midnight under each offset in force around that date; with a DST change at midnight, one
-  // candidate may not be midnight at all (a gap) and two may be (midnight happened twice).
-  let first: number | undefined;
-  for (const probe of [wall - DAY, wall, wall + DAY]) {
-    const candidate = wall - offsetAt(timeZone, probe);
-    const local = wallTime(timeZone, candidate);
-    const isMidnight =
-      dateKey(local.year, local.month, local.day) === target &&
-      local.hour === 0 &&
-      local.minute === 0 &&
-      local.second === 0;
-    if (isMidnight && (first === undefined || candidate < first)) first = candidate;
-  }
-  if (first !== undefined) return first;
-  // Midnight does not exist that day: search for the instant the local date turns. UTC offsets lie
-  // within -12 h..+14 h, so the date is still earlier at wall − 15 h and already there at wall + 15 h.
-  let before = wall - 15 * HOUR;
-  let after = wall + 15 * HOUR;
-  while (after - before > 1) {
-    const middle = Math.floor((before + after) / 2);
-    if (localDateKey(timeZone, middle) >= target) after = middle;
-    else before = middle;
-  }
-  return after;
 }
 
 /** The day and calendar month containing `now` in `timeZone`. */
