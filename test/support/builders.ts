@@ -1,5 +1,5 @@
 // Small builders for fixtures: each test states only what matters to it.
-import type { ChatCompletionRequest, ModelPolicy, ToolDefinition } from "@tollgate/shared";
+import { DEFAULT_COOLDOWN, DEFAULT_TIMEOUTS, type ChatCompletionRequest, type ModelPolicy, type ToolDefinition } from "@tollgate/shared";
 
 export function modelPolicy(overrides: Partial<ModelPolicy> = {}): ModelPolicy {
   return {
@@ -10,8 +10,16 @@ export function modelPolicy(overrides: Partial<ModelPolicy> = {}): ModelPolicy {
         modelId: "us.anthropic.claude-sonnet-4-20250514-v1:0",
         region: "us-east-1",
         pricing: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+        weight: 1,
       },
     ],
+    routing: {
+      strategy: "ordered",
+      fallbacks: [],
+      contextFallbacks: [],
+      timeouts: { ...DEFAULT_TIMEOUTS },
+      cooldown: { ...DEFAULT_COOLDOWN },
+    },
     contextWindow: 200_000,
     maxOutputTokens: 64_000,
     promptCaching: { enabled: true, minTokens: 1024, cacheTools: true },

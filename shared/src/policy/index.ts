@@ -2,6 +2,7 @@ export type {
   Deployment,
   Limits,
   ModelPolicy,
+  ModelRouting,
   Policy,
   PolicyParseResult,
   PolicyProblem,
@@ -10,7 +11,11 @@ export type {
   UserPolicy,
 } from "./types.js";
 export {
+  DEFAULT_COOLDOWN,
   DEFAULT_REASONING_BUDGETS,
+  DEFAULT_TIMEOUTS,
+  ROUTING_STRATEGIES,
+  type RoutingStrategy,
   DEPLOYMENT_ID_PATTERN,
   MODEL_NAME_PATTERN,
   REASONING_EFFORTS,

@@ -47,6 +47,7 @@ export function parsePolicy(input: unknown): PolicyParseResult {
     problems.push({ path: ["models"], message: "must define at least one model" });
   }
 
+  problems.push(...checkFallbackTargets(rawModels));
   problems.push(...checkAccess(input));
 
   if (!parsed.success || problems.length > 0) return { ok: false, problems: problems.map(formatProblem) };
@@ -94,4 +95,22 @@ function lineAndColumn(text: string, offset: number): { line: number; column: nu
   const before = text.slice(0, offset);
   const lines = before.split("\n");
   return { line: lines.length, column: (lines.at(-1)?.length ?? 0) + 1 };
+}
+
+/** Every fallback names a model of this policy. */
+function checkFallbackTargets(rawModels: Record<string, unknown>): RawProblem[] {
+  const problems: RawProblem[] = [];
+  for (const [name, rawModel] of Object.entries(rawModels)) {
+    const fields = asRecord(rawModel);
+    for (const field of ["fallbacks", "contextFallbacks"] as const) {
+      const list = fields[field];
+      if (!Array.isArray(list)) continue;
+      list.forEach((target: unknown, index) => {
+        if (typeof target === "string" && target !== name && !Object.hasOwn(rawModels, target)) {
+          problems.push({ path: ["models", name, field, index], message: `no model "${target}" in this policy` });
+        }
+      });
+    }
+  }
+  return problems;
 }

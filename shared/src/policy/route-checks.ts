@@ -1,6 +1,6 @@
 import { parseBedrockModelId } from "../pricing/model-id.js";
 import type { GeographicPrefix } from "../pricing/types.js";
-import type { Draft, ReportProblem } from "./draft.js";
+import type { Draft, ModelDraft, ReportProblem } from "./draft.js";
 import type { DeploymentEntry } from "./schema.js";
 
 /** Deployment ids must be unique within a model: logs and usage records name deployments by id. */
@@ -50,4 +50,38 @@ export function checkDeploymentRegions(route: readonly Draft<DeploymentEntry>[],
       );
     }
   });
+}
+
+/** externalId and sessionName only mean something when a role is assumed. */
+export function checkRoleFields(route: readonly Draft<DeploymentEntry>[], report: ReportProblem): void {
+  route.forEach((deployment, index) => {
+    if (deployment.given("roleArn")) return;
+    for (const field of ["externalId", "sessionName"] as const) {
+      if (deployment.given(field)) report(["route", index, field], "only applies with roleArn (the role to assume); add roleArn or remove it");
+    }
+  });
+}
+
+/** A weight under another strategy would be silently ignored: say so instead. */
+export function checkWeights(model: ModelDraft, report: ReportProblem): void {
+  if (model.values.strategy === "weighted") return;
+  model.route.forEach((deployment, index) => {
+    if (deployment.given("weight") && model.values.strategy !== "weighted") {
+      report(["route", index, "weight"], 'only applies with "strategy": "weighted"');
+    }
+  });
+}
+
+/** fallbacks and contextFallbacks: no self-reference, no repeats (existence is checked across models). */
+export function checkRoutingLists(name: string, model: ModelDraft, report: ReportProblem): void {
+  for (const field of ["fallbacks", "contextFallbacks"] as const) {
+    const list = model.values[field];
+    if (!list) continue;
+    const seen = new Set<string>();
+    list.forEach((target, index) => {
+      if (target === name) report([field, index], `"${target}" is this model itself; list other models`);
+      else if (seen.has(target)) report([field, index], `"${target}" is listed twice`);
+      seen.add(target);
+    });
+  }
 }

@@ -18,6 +18,13 @@ import {
 export const MODEL_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 export const DEPLOYMENT_ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 export const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-\d$/;
+export const ROLE_ARN_PATTERN = /^arn:aws(?:-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+export const ROUTING_STRATEGIES = ["ordered", "weighted", "least-busy"] as const;
+export type RoutingStrategy = (typeof ROUTING_STRATEGIES)[number];
+
+/** Routing defaults; documented in docs/routing.md. */
+export const DEFAULT_TIMEOUTS = { firstTokenMs: 60_000, idleMs: 60_000, responseMs: 300_000 } as const;
+export const DEFAULT_COOLDOWN = { initialMs: 5_000, maxMs: 300_000 } as const;
 
 export const REASONING_EFFORTS = ["none", "low", "medium", "high"] as const;
 export const DEFAULT_REASONING_BUDGETS = { low: 2048, medium: 8192, high: 24576 } as const;
@@ -63,8 +70,62 @@ export const deploymentSchema = z
       .string()
       .regex(REGION_PATTERN, { error: 'must be an AWS region such as "us-east-1"' })
       .describe("AWS region whose Bedrock runtime endpoint is called, e.g. us-east-1."),
+    roleArn: z
+      .string()
+      .regex(ROLE_ARN_PATTERN, { error: 'must be an IAM role ARN such as "arn:aws:iam::222222222222:role/bedrock-invoke"' })
+      .optional()
+      .describe(
+        "IAM role to assume (STS AssumeRole, from the broker's own credentials) for this deployment, e.g. in " +
+          "another AWS account. Default: the broker's own credentials (instance role).",
+      ),
+    externalId: z
+      .string()
+      .regex(/^[\w+=,.@:\/-]{2,1224}$/, { error: "must be 2-1224 letters, digits or + = , . @ : / - _" })
+      .optional()
+      .describe("External id the role's trust policy requires. Only with roleArn."),
+    sessionName: z
+      .string()
+      .regex(/^[\w+=,.@-]{2,64}$/, { error: "must be 2-64 letters, digits or + = , . @ - _" })
+      .optional()
+      .describe('Role session name, visible in the account\'s CloudTrail. Only with roleArn. Default "tollgate".'),
+    weight: z
+      .number()
+      .positive({ error: "must be greater than 0" })
+      .optional()
+      .describe('Share of traffic under strategy "weighted", relative to the other deployments. Default 1.'),
   })
   .describe("One place the model can be invoked.");
+
+const modelNameList = (what: string) =>
+  z
+    .array(z.string().regex(MODEL_NAME_PATTERN, { error: "must be a model name" }))
+    .optional()
+    .describe(what);
+
+export const timeoutsSchema = z
+  .strictObject({
+    firstTokenMs: positiveInteger()
+      .optional()
+      .describe(`Streamed requests: longest wait for the first token. Default ${DEFAULT_TIMEOUTS.firstTokenMs}.`),
+    idleMs: positiveInteger()
+      .optional()
+      .describe(`Streamed requests: longest silence between two events. Default ${DEFAULT_TIMEOUTS.idleMs}.`),
+    responseMs: positiveInteger()
+      .optional()
+      .describe(`Non-streamed requests: longest wait for the whole answer. Default ${DEFAULT_TIMEOUTS.responseMs}.`),
+  })
+  .describe("When a deployment counts as stuck; a timeout before the first byte falls back like a throttle.");
+
+export const cooldownSchema = z
+  .strictObject({
+    initialMs: positiveInteger()
+      .optional()
+      .describe(`Cool-down after a deployment's first failure (or Bedrock's retry-after, if longer). Default ${DEFAULT_COOLDOWN.initialMs}.`),
+    maxMs: positiveInteger()
+      .optional()
+      .describe(`Longest cool-down; it doubles on each consecutive failure up to this. Default ${DEFAULT_COOLDOWN.maxMs}.`),
+  })
+  .describe("How long a throttled or failing deployment is skipped.");
 
 export const promptCachingSchema = z
   .strictObject({
@@ -107,7 +168,24 @@ export const modelEntrySchema = z
     route: z
       .array(deploymentSchema)
       .min(1, { error: "must list at least one deployment" })
-      .describe("Deployments to try, in order."),
+      .describe("Deployments that serve this model (in order under strategy \"ordered\")."),
+    strategy: z
+      .enum(ROUTING_STRATEGIES, { error: `must be one of ${ROUTING_STRATEGIES.map((s) => `"${s}"`).join(", ")}` })
+      .optional()
+      .describe(
+        'How a request picks among healthy deployments: "ordered" (the first healthy one; others are spare ' +
+          'capacity), "weighted" (random, in proportion to each deployment\'s weight), "least-busy" (fewest ' +
+          'requests in flight). Default "ordered".',
+      ),
+    fallbacks: modelNameList(
+      "Models to try, in order, when every deployment of this one is throttled, failing or cooling down. Only " +
+        "models the user may use are tried; cost and limits count against the model that served.",
+    ),
+    contextFallbacks: modelNameList(
+      "Models (with larger context windows) to try, in order, when the conversation is too long for this one.",
+    ),
+    timeouts: timeoutsSchema.optional(),
+    cooldown: cooldownSchema.optional(),
     pricing: pricingSchema.optional(),
     contextWindow: positiveInteger()
       .optional()

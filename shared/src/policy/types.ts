@@ -1,5 +1,5 @@
 import type { Pricing } from "../pricing/types.js";
-import type { PolicyFile } from "./schema.js";
+import type { PolicyFile, RoutingStrategy } from "./schema.js";
 
 export type ReasoningEffort = "none" | "low" | "medium" | "high";
 
@@ -9,12 +9,27 @@ export interface Deployment {
   modelId: string;
   region: string;
   pricing: Pricing;
+  /** Assumed (STS AssumeRole) for this deployment's calls; absent: the broker's own credentials. */
+  role?: { arn: string; externalId?: string; sessionName: string };
+  /** Relative share under the "weighted" strategy (default 1). */
+  weight: number;
+}
+
+export interface ModelRouting {
+  strategy: RoutingStrategy;
+  /** Model names tried in order when every deployment failed; never transitive. */
+  fallbacks: readonly string[];
+  /** Model names tried in order when the input is too long for this model. */
+  contextFallbacks: readonly string[];
+  timeouts: { firstTokenMs: number; idleMs: number; responseMs: number };
+  cooldown: { initialMs: number; maxMs: number };
 }
 
 /** A model as the broker serves it: every default already resolved from the catalogue. */
 export interface ModelPolicy {
   name: string;
   route: Deployment[];
+  routing: ModelRouting;
   contextWindow: number;
   maxOutputTokens: number;
   promptCaching: { enabled: boolean; minTokens: number; cacheTools: boolean };
