@@ -514,3 +514,41 @@ describe("memory", () => {
     expect(store.trackedScopes()).toBe(0);
   });
 });
+
+describe("transfer (a fallback model serves the request)", () => {
+  it("moves concurrency, tokens and cost to the new model's scopes without counting the user twice", () => {
+    const { store } = setup();
+    const aliceScope = alice({ rpm: 2, concurrent: 1 });
+    const sonnet = teamModel("platform", "claude-sonnet-4", { concurrent: 5 });
+    const haiku = teamModel("platform", "claude-haiku-4-5", { concurrent: 5, tpm: 1_000 });
+    const ticket = ticketOf(store.admit(request([aliceScope, team("platform"), sonnet], { tokens: 300 })));
+    const moved = ticketOf(store.transfer(ticket, request([aliceScope, team("platform"), haiku], { tokens: 400 })));
+    expect(store.inFlight(sonnet.scope)).toBe(0);
+    expect(store.inFlight(haiku.scope)).toBe(1);
+    expect(store.inFlight(aliceScope.scope)).toBe(1);
+    const [userStatus, , haikuStatus] = store.status([aliceScope, team("platform"), haiku]);
+    expect(userStatus?.limits.rpm?.used).toBe(1);
+    expect(haikuStatus?.limits.tpm?.reserved).toBe(400);
+    store.settle(moved, { tokens: 350, costPicoUsd: usd(0.01) });
+    expect(store.inFlight(aliceScope.scope)).toBe(0);
+    expect(store.status([haiku])[0]?.limits.tpm?.used).toBe(350);
+    // The original ticket was spent by the transfer: settling it again frees nothing.
+    store.settle(ticket, { tokens: 1, costPicoUsd: 1 });
+    expect(store.openTickets()).toBe(0);
+  });
+
+  it("keeps the original reservation whole when the fallback model's limits refuse", () => {
+    const { store } = setup();
+    const aliceScope = alice({ concurrent: 3 });
+    const sonnet = teamModel("platform", "claude-sonnet-4", {});
+    const haiku = teamModel("platform", "claude-haiku-4-5", { rpm: 0 });
+    const ticket = ticketOf(store.admit(request([aliceScope, sonnet], { tokens: 300 })));
+    const before = store.status([aliceScope, sonnet]);
+    expect(rejection(store.transfer(ticket, request([aliceScope, haiku], { tokens: 400 })))).toMatchObject({ limit: "rpm" });
+    expect(store.status([aliceScope, sonnet])).toEqual(before);
+    expect(store.inFlight(haiku.scope)).toBe(0);
+    store.release(ticket);
+    expect(store.inFlight(aliceScope.scope)).toBe(0);
+    expect(store.openTickets()).toBe(0);
+  });
+});

@@ -63,6 +63,8 @@ interface Reservation {
 // Process-wide, so a ticket handed to the wrong store finds nothing rather than someone else's.
 let lastTicketId = 0;
 
+const NONE_COUNTED: ReadonlySet<never> = new Set();
+
 /** Idle scopes are dropped at most this often (memory stays bounded by recently active scopes). */
 const SWEEP_EVERY_MS = 60_000;
 
@@ -93,6 +95,20 @@ export class MemoryLimitStore implements LimitStore {
   }
 
   admit(request: AdmissionRequest): Admission {
+    return this.tryAdmit(request, NONE_COUNTED);
+  }
+
+  transfer(ticket: Ticket, request: AdmissionRequest): Admission {
+    const old = this.open.get(ticket.id);
+    if (old === undefined) throw new Error(`ticket ${ticket.id} is not in flight`);
+    this.unreserve(ticket.id, old);
+    const admission = this.tryAdmit(request, new Set(old.states));
+    if (!admission.ok) this.reserve(ticket.id, old);
+    return admission;
+  }
+
+  /** `counted`: scopes whose rpm window already holds this request (a transfer). */
+  private tryAdmit(request: AdmissionRequest, counted: ReadonlySet<ScopeState>): Admission {
     const estimatedTokens = request.estimatedTokens;
     const estimatedCost = request.estimatedCostPicoUsd;
     checkAmount(estimatedTokens, "estimatedTokens");
@@ -132,8 +148,9 @@ export class MemoryLimitStore implements LimitStore {
       const state = states[index]!;
       const window = state.window;
       const { rpm, tpm, concurrent } = limits;
-      if (rpm !== undefined && window.requests + 1 > rpm) {
-        const at = window.requestsFreedAt(window.requests + 1 - rpm) ?? now + WINDOW_MS;
+      const added = counted.has(state) ? 0 : 1;
+      if (rpm !== undefined && window.requests + added > rpm) {
+        const at = window.requestsFreedAt(window.requests + added - rpm) ?? now + WINDOW_MS;
         if (worstIndex < 0 || at > worstAt) [worstIndex, worstLimit, worstAt] = [index, "rpm", at];
       }
       if (tpm !== undefined) {
@@ -169,13 +186,10 @@ export class MemoryLimitStore implements LimitStore {
     for (const state of states) {
       if (distinct.includes(state)) continue;
       distinct.push(state);
-      state.window.add(now, 1, 0);
-      state.inFlight++;
-      state.reservedTokens += estimatedTokens;
-      state.reservedCost.add(estimatedCost);
+      if (!counted.has(state)) state.window.add(now, 1, 0);
     }
     const ticket: Ticket = { id: ++lastTicketId, admittedAt: now };
-    this.open.set(ticket.id, { states: distinct, tokens: estimatedTokens, costPicoUsd: estimatedCost });
+    this.reserve(ticket.id, { states: distinct, tokens: estimatedTokens, costPicoUsd: estimatedCost });
     return { ok: true, ticket, headers: this.headers(entries, states, now) };
   }
 
@@ -270,6 +284,15 @@ export class MemoryLimitStore implements LimitStore {
       this.roll(scopeState);
       scopeState.daySpent.addTotal(row.dayPicoUsd);
       scopeState.monthSpent.addTotal(row.monthPicoUsd);
+    }
+  }
+
+  private reserve(id: number, reservation: Reservation): void {
+    this.open.set(id, reservation);
+    for (const state of reservation.states) {
+      state.inFlight++;
+      state.reservedTokens += reservation.tokens;
+      state.reservedCost.add(reservation.costPicoUsd);
     }
   }
 

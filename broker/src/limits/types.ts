@@ -149,6 +149,12 @@ export interface LimitStore {
   settle(ticket: Ticket, actual: ActualUsage): void;
   /** The request never reached Bedrock or failed without usage: undoes reservations. Idempotent. */
   release(ticket: Ticket): void;
+  /**
+   * Moves a request in flight to other scopes (a fallback model serves it), atomically: the old
+   * reservation is replaced by one under `request`, or, when `request` is refused, kept as it was.
+   * A scope both share is not counted twice against rpm. On success the old ticket is spent.
+   */
+  transfer(ticket: Ticket, request: AdmissionRequest): Admission;
   /** Per scope and limit: limit, used, remaining, reset time; for `/v1/me`. */
   status(scopes: readonly ScopedLimits[]): ScopeStatus[];
   /** Requests of this scope in flight; 0 once every ticket was settled or released. */
