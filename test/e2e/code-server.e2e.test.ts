@@ -1,0 +1,206 @@
+// End to end: the packaged extension in a real code-server, rendered by headless Chromium, talking to a
+// real broker on the Bedrock emulator. What a developer sees: the status bar shows today's spend, a
+// completion sent through the extension's local endpoint (as Cline sends it) raises it at once, and the
+// usage panel shows the same numbers as the broker.
+//
+// Needs `bash test/e2e/install-code-server.sh` (Node 24, code-server, Chromium) and `npm run package`;
+// `npm run test:e2e` does both first. Fails, never skips, when something is missing.
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import OpenAI from "openai";
+import type { Browser, FrameLocator, Locator, Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { MeResponse, RequestsResponse } from "@tollgate/shared";
+import { startHarness, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
+import { launchChromium } from "./support/browser.js";
+import { installExtension, makeDirs, readManifest, startCodeServer, writeUserSettings, type CodeServer, type CodeServerDirs } from "./support/code-server.js";
+
+const REPO_ROOT = resolve(import.meta.dirname, "../..");
+const SCREENSHOTS = join(REPO_ROOT, "test-results/e2e");
+const DOCS_STATUS_BAR = join(REPO_ROOT, "docs/images/status-bar.png");
+const MODEL = "claude-sonnet-4";
+/** The workspace folder's name: the extension sends it as the request's project. */
+const PROJECT = "acme-web";
+const DAILY_BUDGET_USD = 20;
+/** What the emulator reports for every call: a Cline-sized prompt, so each request costs real cents ($0.36 here). */
+const USAGE = { inputTokens: 100_000, outputTokens: 4_000, totalTokens: 104_000 };
+
+/** The packaged extension: TOLLGATE_E2E_VSIX, or extension/tollgate-<version>.vsix from `npm run package`. */
+function vsixPath(): string {
+  if (process.env.TOLLGATE_E2E_VSIX) return resolve(process.env.TOLLGATE_E2E_VSIX);
+  const { version } = JSON.parse(readFileSync(join(REPO_ROOT, "extension/package.json"), "utf8")) as { version: string };
+  const file = join(REPO_ROOT, `extension/tollgate-${version}.vsix`);
+  if (!existsSync(file)) throw new Error(`the extension is not packaged (no ${file}): run \`npm run package\` (npm run test:e2e does)`);
+  return file;
+}
+
+const usd = (amount: number): string => `$${amount.toFixed(2)}`;
+
+describe("the extension in code-server", () => {
+  let harness: Harness;
+  let dirs: CodeServerDirs;
+  let codeServer: CodeServer | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+
+  const statusItem = (): Locator => page.locator('footer[role="status"] [aria-label^="Tollgate"]').first();
+  const usagePanel = (): FrameLocator => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+
+  async function me(): Promise<MeResponse> {
+    const response = await harness.call("/v1/me");
+    expect(response.status).toBe(200);
+    return (await response.json()) as MeResponse;
+  }
+  async function spentToday(): Promise<number> {
+    const budget = (await me()).budgets.find((b) => b.scope === "user tester" && b.period === "day");
+    if (!budget) throw new Error("the broker's /v1/me has no daily budget for user tester");
+    return budget.spentUsd;
+  }
+  function endpoint(): { baseUrl: string; apiKey: string; pid: number } {
+    return JSON.parse(readFileSync(endpointFile(), "utf8")) as { baseUrl: string; apiKey: string; pid: number };
+  }
+  const endpointFile = (): string => join(dirs.home, ".config/tollgate/endpoint.json");
+
+  async function screenshot(name: string, locator?: Locator): Promise<string> {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const path = join(SCREENSHOTS, `${name}.png`);
+    if (locator) await locator.screenshot({ path });
+    else await page.screenshot({ path });
+    return path;
+  }
+
+  beforeAll(async () => {
+    const manifest = readManifest();
+    const vsix = vsixPath();
+
+    harness = await startHarness({
+      policy: { ...TEST_POLICY, users: { tester: { ...TEST_POLICY.users.tester, limits: { dailyUsd: DAILY_BUDGET_USD } } } },
+    });
+    harness.emulator.setHandler(() => ({ usage: USAGE }));
+    // Some spend from earlier today, so the status bar starts from a non-zero number.
+    await harness.client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Earlier today" }] });
+
+    dirs = makeDirs();
+    dirs.workspace = join(dirs.workspace, PROJECT);
+    mkdirSync(dirs.workspace);
+    writeUserSettings(dirs, {
+      "security.workspace.trust.enabled": false,
+      "telemetry.telemetryLevel": "off",
+      "workbench.startupEditor": "none",
+      "workbench.tips.enabled": false,
+      "extensions.ignoreRecommendations": true,
+      "update.mode": "none",
+      "tollgate.localPort": 0,
+    });
+    await installExtension(manifest, dirs, vsix);
+    codeServer = await startCodeServer(manifest, dirs, { TOLLGATE_API_KEY: TEST_KEY, TOLLGATE_BROKER_URL: harness.broker.url });
+
+    browser = await launchChromium(manifest.chromium);
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(codeServer.url);
+    await page.locator(".statusbar").waitFor({ timeout: 60_000 });
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await codeServer?.stop();
+    await harness?.close();
+  });
+
+  beforeEach((context) => {
+    context.onTestFailed(async () => {
+      await screenshot(`failed-${context.task.name.replace(/\W+/g, "-")}`).catch(() => undefined);
+      console.error(`code-server output:\n${codeServer?.output().slice(-4000) ?? ""}\n\nextension logs:\n${extensionLogs(dirs.userData)}`);
+    });
+  });
+
+  it("shows today's spend against the daily budget in the status bar", async () => {
+    const spent = await spentToday();
+    expect(spent).toBeGreaterThan(0);
+    await expect.poll(() => statusItem().innerText(), { timeout: 60_000 }).toContain(`${usd(spent)} / ${usd(DAILY_BUDGET_USD)}`);
+    expect(await statusItem().getAttribute("aria-label")).toMatch(/^Tollgate/);
+    await screenshot("01-workbench");
+  });
+
+  it("writes endpoint.json (0600) for local clients", async () => {
+    await expect.poll(() => existsSync(endpointFile()), { timeout: 30_000 }).toBe(true);
+    expect(statSync(endpointFile()).mode & 0o777).toBe(0o600);
+    const { baseUrl, apiKey } = endpoint();
+    expect(baseUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/v1$/);
+    expect(apiKey).not.toBe("");
+    expect(apiKey).not.toBe(TEST_KEY);
+  });
+
+  it("a completion through the local endpoint raises the spend in the status bar at once", async () => {
+    const before = await spentToday();
+    const { baseUrl, apiKey } = endpoint();
+    const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Hello from Cline" }] });
+    expect(completion.choices[0]?.message.content).toBeTruthy();
+
+    const after = await spentToday();
+    expect(after).toBeGreaterThan(before);
+    // "At once": from the response's headers, well before the 30 s poll.
+    await expect.poll(() => statusItem().innerText(), { timeout: 15_000 }).toContain(`${usd(after)} / ${usd(DAILY_BUDGET_USD)}`);
+    await screenshot("02-status-bar", page.locator('footer[role="status"]'));
+
+    // The developer's identity and project were added by the extension.
+    const requests = (await (await harness.call("/v1/me/requests?limit=1")).json()) as RequestsResponse;
+    expect(requests.data[0]).toMatchObject({ user: "tester", model: MODEL, project: PROJECT, status: "ok" });
+  });
+
+  it("the status bar's tooltip and the README's screenshot", async () => {
+    const item = statusItem();
+    await item.hover();
+    const hover = page.locator(".monaco-hover, .workbench-hover, [role='tooltip']").filter({ visible: true }).first();
+    await hover.waitFor({ timeout: 10_000 });
+    const box = await item.boundingBox();
+    const viewport = page.viewportSize();
+    if (!box || !viewport) throw new Error("the status bar item has no bounding box");
+    // The bottom right of the window: the item and its tooltip, as the README shows them.
+    const width = 560;
+    const height = 360;
+    const path = join(SCREENSHOTS, "03-status-bar-tooltip.png");
+    await page.screenshot({ path, clip: { x: viewport.width - width, y: viewport.height - height, width, height } });
+    mkdirSync(join(REPO_ROOT, "docs/images"), { recursive: true });
+    copyFileSync(path, DOCS_STATUS_BAR);
+    await page.mouse.move(viewport.width / 2, viewport.height / 2);
+  });
+
+  it("clicking the status item opens the usage panel with the broker's numbers, and it refreshes live", async () => {
+    await statusItem().click();
+    const panel = usagePanel();
+    const spent = await spentToday();
+    await expect.poll(() => panel.locator('[data-testid="spend-today"]').innerText(), { timeout: 30_000 }).toBe(usd(spent));
+    await expect(panel.locator('[data-testid="quota"]').innerText()).resolves.toContain(usd(DAILY_BUDGET_USD));
+    const rows = panel.locator('[data-testid="requests"] tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2);
+    await expect(rows.first().innerText()).resolves.toContain(MODEL);
+    await expect(panel.locator('[data-testid="daily-chart"] svg, svg[data-testid="daily-chart"]').count()).resolves.toBe(1);
+    await screenshot("04-usage-panel");
+
+    // Another completion while the panel is open: the panel follows.
+    const { baseUrl, apiKey } = endpoint();
+    await new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 }).chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Again" }] });
+    const after = await spentToday();
+    await expect.poll(() => panel.locator('[data-testid="spend-today"]').innerText(), { timeout: 40_000 }).toBe(usd(after));
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
+    await expect(statusItem().innerText()).resolves.toContain(usd(after));
+    await screenshot("05-usage-panel-after");
+  });
+});
+
+/** The extension's own log files (its LogOutputChannel) and the extension host's, for a failing test's report. */
+function extensionLogs(userData: string): string {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/tollgate|exthost\.log$|remoteexthost\.log$/i.test(entry.name)) found.push(path);
+    }
+  };
+  walk(join(userData, "logs"));
+  return found.map((file) => `--- ${basename(file)}\n${readFileSync(file, "utf8").slice(-3000)}`).join("\n") || "(none)";
+}
