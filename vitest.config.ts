@@ -2,7 +2,7 @@ import { configDefaults, defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["shared/src/**/*.test.ts", "broker/src/**/*.test.ts", "test/**/*.test.ts"],
+    include: ["shared/src/**/*.test.ts", "broker/src/**/*.test.ts", "extension/src/**/*.test.ts", "test/**/*.test.ts"],
     // The code-server end-to-end tests have their own config and run after these (npm run test:e2e).
     exclude: [...configDefaults.exclude, "test/e2e/**"],
     testTimeout: 30_000,

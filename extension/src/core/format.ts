@@ -1,0 +1,49 @@
+// Formatting shared by the status bar and the webview (no Node or DOM imports: both bundles use it).
+
+/** Dollars with 2 decimals and thousands separators: 4.2 → "$4.20", 1234.5 → "$1,234.50". */
+export function formatUsd(value: number): string {
+  const sign = value < 0 ? "-" : "";
+  const cents = Math.round(Math.abs(value) * 100);
+  const dollars = Math.floor(cents / 100).toLocaleString("en-US");
+  return `${sign}$${dollars}.${String(cents % 100).padStart(2, "0")}`;
+}
+
+/** Small costs keep their precision: 0.0042 → "$0.0042", 1.5 → "$1.50". */
+export function formatCost(value: number): string {
+  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
+  return formatUsd(value);
+}
+
+/** 1234567 → "1,234,567". */
+export function formatCount(value: number): string {
+  return Math.round(value).toLocaleString("en-US");
+}
+
+/** 1234 → "1.2k", 2500000 → "2.5M". */
+export function formatCompact(value: number): string {
+  const abs = Math.abs(value);
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(abs >= 1e7 ? 0 : 1)}M`;
+  if (abs >= 1e3) return `${(value / 1e3).toFixed(abs >= 1e4 ? 0 : 1)}k`;
+  return String(Math.round(value));
+}
+
+/** Seconds as a short duration: 12 → "12s", 95 → "1m 35s", 7260 → "2h 1m". */
+export function formatSeconds(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
+  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** When something resets, relative to now: "in 12s", "in 3h 20m". */
+export function formatResetsIn(resetsAt: string | null | undefined, now: number): string {
+  if (!resetsAt) return "";
+  const at = Date.parse(resetsAt);
+  if (Number.isNaN(at)) return "";
+  return at <= now ? "now" : `in ${formatSeconds((at - now) / 1000)}`;
+}
+
+export function formatMs(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined) return "–";
+  return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
+}
