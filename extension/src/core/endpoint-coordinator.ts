@@ -118,12 +118,18 @@ export class EndpointCoordinator {
     return this.queue;
   }
 
-  async dispose(): Promise<void> {
-    this.disposed = true;
-    clearInterval(this.timer);
-    await this.queue;
-    await this.stopServing();
-    this.setRole({ kind: "stopped" });
+  private disposing: Promise<void> | undefined;
+
+  /** Stops serving (removing endpoint.json if it names this host) and checking. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposing ??= (async () => {
+      this.disposed = true;
+      clearInterval(this.timer);
+      await this.queue;
+      await this.stopServing();
+      this.setRole({ kind: "stopped" });
+    })();
+    return this.disposing;
   }
 
   private setRole(role: EndpointRole): void {
