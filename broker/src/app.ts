@@ -19,6 +19,9 @@ import type { LimitStore } from "./limits/index.js";
 import type { Logger } from "./log.js";
 import type { PolicyService } from "./policy/policy-service.js";
 import type { PolicyStore } from "./policy/policy-store.js";
+import { healthz, readyz } from "./http/routes/health.js";
+import type { InFlightRequests } from "./lifecycle/in-flight.js";
+import type { DeploymentHealthRegistry } from "./routing/deployment-health.js";
 
 export interface AppDeps {
   policy: PolicyStore;
@@ -29,6 +32,10 @@ export interface AppDeps {
   ledger: UsageLedger;
   adminToken: AdminToken | undefined;
   logger: Logger;
+  health: DeploymentHealthRegistry;
+  inFlight: InFlightRequests;
+  checkCredentials(): Promise<void>;
+  ledgerHealthy(): boolean;
   /** Largest accepted request body; agents send long histories and images, so the default is generous. */
   maxBodyBytes: number;
 }
@@ -44,9 +51,8 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestContext);
   app.use(accessLog(deps.logger));
 
-  app.get("/healthz", (_req, res) => {
-    res.json({ status: "ok" });
-  });
+  app.get("/healthz", healthz);
+  app.get("/readyz", readyz(deps));
 
   const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
 
@@ -54,7 +60,8 @@ export function createApp(deps: AppDeps): Express {
   const v1 = express.Router();
   v1.use(requireUser(deps.policy));
   v1.get("/models", modelsHandler(deps.policy));
-  v1.post("/chat/completions", json, chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter }));
+  const chat = chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter });
+  v1.post("/chat/completions", refuseWhileDraining(deps.inFlight), json, (req, res) => deps.inFlight.track(() => chat(req, res)));
   const me = { policy: deps.policy, limits: deps.limits, ledger: deps.ledger };
   v1.get("/me", meHandler(me));
   v1.get("/me/usage", meUsageHandler(me));
@@ -62,7 +69,7 @@ export function createApp(deps: AppDeps): Express {
   app.use("/v1", v1);
 
   // The admin API: only the admin token.
-  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, json }));
+  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json }));
 
   app.use((req, _res, next) => {
     next(
@@ -80,4 +87,21 @@ export function createApp(deps: AppDeps): Express {
     }),
   );
   return app;
+}
+
+/** During shutdown a request on a kept-alive connection is turned away (the client retries elsewhere). */
+function refuseWhileDraining(inFlight: InFlightRequests): express.RequestHandler {
+  return (_req, res, next) => {
+    if (!inFlight.draining) return next();
+    res.set("connection", "close");
+    next(
+      new ApiError({
+        status: 503,
+        type: "server_error",
+        code: "shutting_down",
+        message: "This Tollgate broker is shutting down; retry in a moment.",
+        headers: { "retry-after": "1" },
+      }),
+    );
+  };
 }

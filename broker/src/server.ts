@@ -10,16 +10,22 @@ import { FilePolicyRepository } from "./policy/policy-repository.js";
 import { initialPolicy, PolicyService } from "./policy/policy-service.js";
 import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
+import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "./app.js";
+import { ApiError } from "./errors.js";
+import { toErrorBody } from "./http/error-response.js";
 import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS, type BedrockClientOptions } from "./bedrock/client-pool.js";
 import { MemoryReasoningStore } from "./bedrock/request/reasoning-store.js";
 import { BedrockUpstream } from "./bedrock/upstream.js";
 import { ChatService } from "./chat/chat-service.js";
 import type { Logger } from "./log.js";
 import { MemoryPolicyStore } from "./policy/policy-store.js";
+import { InFlightRequests } from "./lifecycle/in-flight.js";
+import { DeploymentHealthRegistry } from "./routing/deployment-health.js";
+import { Router } from "./routing/router.js";
 
 export interface BrokerConfig {
   host: string;
@@ -34,14 +40,34 @@ export interface BrokerConfig {
   /** SQLite `synchronous` for the ledger: NORMAL survives a killed broker, FULL also a power loss. */
   ledgerSynchronous?: "NORMAL" | "FULL";
   bedrock?: Partial<BedrockClientOptions>;
+  /** A client must send a request's headers within this long (ms); 0 turns the limit off. */
+  headersTimeoutMs?: number;
+  /** A client must send a whole request, headers and body, within this long (ms); 0 turns it off. */
+  requestTimeoutMs?: number;
 }
+
+/** Above the keep-alive timeout, as load balancers expect of the server behind them. */
+export const DEFAULT_HEADERS_TIMEOUT_MS = 66_000;
+/** A 20 MiB body needs ~1.4 Mbit/s to arrive in time; a client that trickles bytes is cut off. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
+/** Idle keep-alive connections from clients should outlive typical client pools' idle timers. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
 
 export interface RunningBroker {
   url: string;
   server: Server;
   policy: MemoryPolicyStore;
-  close(): Promise<void>;
+  /**
+   * Graceful stop: refuse new requests, let those in flight finish for up to `drainMs`, then cut
+   * the rest (they are recorded as cancelled), and close the ledger once every row is written.
+   */
+  close(drainMs?: number): Promise<void>;
 }
+
+/** How long requests in flight may take to finish once shutdown starts (Cline streams run long). */
+export const DEFAULT_DRAIN_MS = 60_000;
+/** After cutting connections: time for the handlers to record what they had. */
+const ACCOUNTING_GRACE_MS = 10_000;
 
 export class StartupError extends Error {
   override readonly name = "StartupError";
@@ -64,7 +90,11 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const meter = new Meter(limits, ledger, () => ledger.healthy());
 
   const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
-  const chat = new ChatService(upstream, new MemoryReasoningStore());
+  const health = new DeploymentHealthRegistry();
+  const chat = new ChatService(upstream, new MemoryReasoningStore(), new Router(health));
+  const inFlight = new InFlightRequests();
+  // Readiness checks the broker's own credentials in the region of the first deployment it serves.
+  const credentialsRegion = (): string => [...policy.current().models.values()][0]?.route[0]?.region ?? "us-east-1";
   const app = createApp({
     policy,
     policies,
@@ -74,13 +104,22 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     ledger,
     adminToken: config.adminToken,
     logger: config.logger,
+    health,
+    inFlight,
+    ledgerHealthy: () => ledger.healthy(),
+    checkCredentials: () => upstream.checkCredentials(credentialsRegion()),
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
   });
 
-  const server = app.listen(config.port, config.host);
-  // Idle keep-alive connections from clients should outlive typical client pools' idle timers.
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  const headersTimeout = config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
+  const requestTimeout = config.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  // Slow clients (slowloris: headers or a body trickled byte by byte) are cut off by Node's
+  // header and request timeouts, which it checks every `connectionsCheckingInterval`.
+  const shortest = Math.min(...[headersTimeout, requestTimeout].filter((ms) => ms > 0), 30_000);
+  const server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 10)) }, app);
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, { headersTimeout, requestTimeout }));
+  server.listen(config.port, config.host);
   try {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   } catch (error) {
@@ -98,8 +137,17 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     url: `http://${host}:${address.port}`,
     server,
     policy,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+    async close(drainMs = DEFAULT_DRAIN_MS) {
+      inFlight.draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      if (!(await inFlight.idle(drainMs))) {
+        config.logger.warn({ inFlight: inFlight.size, drainMs }, "drain deadline passed: cutting the remaining requests (recorded as cancelled)");
+        server.closeAllConnections();
+        await inFlight.idle(ACCOUNTING_GRACE_MS);
+      }
+      server.closeAllConnections();
+      await closed;
       upstream.destroy();
       await ledger.close();
     },
@@ -115,4 +163,30 @@ async function ensureWritableDir(dir: string): Promise<void> {
   } catch (error) {
     throw new StartupError(`data dir ${dir} is not writable (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+}
+
+/**
+ * Requests Node refuses before the app sees them (timeouts, malformed HTTP, oversized headers) are
+ * answered in OpenAI's error shape too, then the connection is closed.
+ */
+function answerClientError(error: NodeJS.ErrnoException, socket: Duplex, timeouts: { headersTimeout: number; requestTimeout: number }): void {
+  // A response already under way can't be replaced; a reset connection has no one to answer.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (error.code === "ECONNRESET" || !socket.writable || inFlight?.headersSent === true) {
+    socket.destroy();
+    return;
+  }
+  const seconds = (ms: number): string => (ms > 0 ? `${ms / 1000} s` : "no limit");
+  const refusal =
+    error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? { status: 408, reason: "Request Timeout", type: "timeout_error" as const, code: "request_timeout",
+          message: `The request did not arrive in time (headers within ${seconds(timeouts.headersTimeout)}, the whole request within ${seconds(timeouts.requestTimeout)}); the broker closed the connection.` }
+      : error.code === "HPE_HEADER_OVERFLOW"
+        ? { status: 431, reason: "Request Header Fields Too Large", type: "invalid_request_error" as const, code: "headers_too_large",
+            message: "The request's headers are too large." }
+        : { status: 400, reason: "Bad Request", type: "invalid_request_error" as const, code: "malformed_http",
+            message: `The request is not valid HTTP/1.1 (${error.code ?? "parse error"}).` };
+  const body = JSON.stringify(toErrorBody(new ApiError(refusal)));
+  const head = `HTTP/1.1 ${refusal.status} ${refusal.reason}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n`;
+  socket.end(head + body, () => socket.destroy());
 }

@@ -4,11 +4,18 @@ import { APIError } from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { textOfTokens, user } from "../support/builders.js";
 import { apiError } from "../support/api-error.js";
-import { startHarness, TEST_KEY, type Harness } from "../support/harness.js";
+import { startHarness, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
+
+// Each test maps one Bedrock error on the only deployment; a 1 ms cool-down keeps one test's
+// throttle from answering for the next (routing.test.ts covers cool-downs).
+const ONE_ERROR_AT_A_TIME = {
+  ...TEST_POLICY,
+  models: Object.fromEntries(Object.entries(TEST_POLICY.models).map(([name, model]) => [name, { ...model, cooldown: { initialMs: 1, maxMs: 1 } }])),
+};
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ brokerArgs: ["--max-body-bytes", "65536"] });
+  h = await startHarness({ policy: ONE_ERROR_AT_A_TIME, brokerArgs: ["--max-body-bytes", "65536"] });
 });
 afterAll(async () => {
   await h?.close();

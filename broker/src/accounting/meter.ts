@@ -1,11 +1,21 @@
 // Where a request meets the org's limits and the ledger: admission before Bedrock is called, and
 // afterwards the real usage settled against the limits and committed to the ledger — before the
 // client sees the response complete.
-import { costPicoUsd, type Policy, type UserPolicy } from "@tollgate/shared";
+import { costPicoUsd, type ModelPolicy, type Policy, type Pricing, type UserPolicy } from "@tollgate/shared";
+import type { BedrockRequest } from "../bedrock/request/index.js";
 import type { CallOutcome, PreparedChat } from "../chat/chat-service.js";
 import { ApiError } from "../errors.js";
 import type { UsageLedger, UsageRecord, UsageStatus } from "../ledger/types.js";
-import { ledgerScopes, scopeLabel, type LimitStore, type RateLimitHeaders, type ScopedLimits, type Ticket } from "../limits/index.js";
+import {
+  ledgerScopes,
+  scopeLabel,
+  type AdmissionRequest,
+  type LimitStore,
+  type RateLimitHeaders,
+  type Rejection,
+  type ScopedLimits,
+  type Ticket,
+} from "../limits/index.js";
 import { estimateInputTokens } from "./estimate.js";
 
 export interface Admitted {
@@ -43,25 +53,20 @@ export class Meter {
         headers: { "retry-after": "5" },
       });
     }
-    const inputTokens = estimateInputTokens(prepared.translated.body);
-    const estimatedCostPicoUsd = costPicoUsd(
-      { inputTokens, outputTokens: prepared.translated.maxTokens, cacheReadTokens: 0, cacheWriteTokens: 0 },
-      prepared.deployment.pricing,
-    );
-    const admission = this.limits.admit({
-      scopes: scopedLimitsFor(policy, user, prepared.call.model.name),
-      estimatedTokens: inputTokens + prepared.translated.maxTokens,
-      estimatedCostPicoUsd,
-    });
+    const admission = this.limits.admit(admissionRequest(policy, user, prepared.call.model.name, prepared.translated, prepared.deployment.pricing));
     if (admission.ok) return { ticket: admission.ticket, headers: admission.headers };
-    const headers: Record<string, string> = { ...(admission.headers as Record<string, string>) };
-    if (admission.kind === "rate_limit") {
-      headers["retry-after"] = String(admission.retryAfterSeconds);
-      throw new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: admission.message, headers });
-    }
-    // Budgets don't come back by retrying: a status the OpenAI client and Cline don't retry.
-    headers["x-should-retry"] = "false";
-    throw new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers });
+    throw refusal(admission);
+  }
+
+  /**
+   * Moves a request in flight to a fallback model's limits (the team's limits for that model; tokens
+   * and cost at its price). Returns the new ticket, or the refusal (the old ticket then still holds).
+   */
+  transfer(policy: Policy, user: UserPolicy, ticket: Ticket, model: ModelPolicy, translated: BedrockRequest): Ticket | ApiError {
+    const pricing = model.route[0]?.pricing;
+    if (!pricing) return new ApiError({ status: 503, type: "server_error", code: "no_deployment", message: `model ${model.name} has no deployment` });
+    const admission = this.limits.transfer(ticket, admissionRequest(policy, user, model.name, translated, pricing));
+    return admission.ok ? admission.ticket : refusal(admission);
   }
 
   /**
@@ -70,6 +75,7 @@ export class Meter {
    */
   async finish(ticket: Ticket, row: Omit<UsageRecord, "costPicoUsd" | "inputTokens" | "cacheReadTokens" | "cacheWriteTokens" | "outputTokens">, outcome: CallOutcome | undefined): Promise<void> {
     const usage = outcome?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
+    // At the price of the deployment that served (a fallback's, after failing over).
     const cost = outcome ? costPicoUsd(usage, outcome.deployment.pricing) : 0;
     const tokens = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
     this.limits.settle(ticket, { tokens, costPicoUsd: cost });
@@ -80,6 +86,27 @@ export class Meter {
   release(ticket: Ticket): void {
     this.limits.release(ticket);
   }
+}
+
+function admissionRequest(policy: Policy, user: UserPolicy, model: string, translated: BedrockRequest, pricing: Pricing): AdmissionRequest {
+  const inputTokens = estimateInputTokens(translated.body);
+  return {
+    scopes: scopedLimitsFor(policy, user, model),
+    estimatedTokens: inputTokens + translated.maxTokens,
+    estimatedCostPicoUsd: costPicoUsd({ inputTokens, outputTokens: translated.maxTokens, cacheReadTokens: 0, cacheWriteTokens: 0 }, pricing),
+  };
+}
+
+/** The 429 (rate limit, retry later) or 402 (budget, don't retry) for a refused admission. */
+function refusal(admission: Rejection): ApiError {
+  const headers: Record<string, string> = { ...(admission.headers as Record<string, string>) };
+  if (admission.kind === "rate_limit") {
+    headers["retry-after"] = String(admission.retryAfterSeconds);
+    return new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: admission.message, headers });
+  }
+  // Budgets don't come back by retrying: a status the OpenAI client and Cline don't retry.
+  headers["x-should-retry"] = "false";
+  return new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers });
 }
 
 export function statusOf(httpStatus: number, cancelled: boolean): UsageStatus {

@@ -7,6 +7,8 @@ export interface DeploymentRef {
   id: string;
   modelId: string;
   region: string;
+  /** The role assumed for this deployment, if any. */
+  roleArn?: string | undefined;
 }
 
 const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
@@ -31,6 +33,19 @@ export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): Ap
   const name = e.name ?? "Error";
   const detail = (e.message ?? "").trim();
   const target = `model ${where.model} (deployment ${where.id}: ${where.modelId} in ${where.region})`;
+
+  // STS refused AssumeRole (the SDK surfaces it from the credential provider, before any Bedrock call).
+  if (where.roleArn !== undefined && (name === "AccessDenied" || /sts:AssumeRole/.test(detail))) {
+    return new ApiError({
+      status: 503,
+      type: "server_error",
+      code: "aws_credentials_unavailable",
+      message:
+        `The broker could not assume the role ${where.roleArn} for ${target}: ${detail} A Tollgate admin must allow ` +
+        "sts:AssumeRole for the broker's instance role in that role's trust policy (and the external id, if set).",
+      cause: error,
+    });
+  }
 
   switch (name) {
     case "ThrottlingException":

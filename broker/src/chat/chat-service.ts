@@ -1,41 +1,50 @@
-// One chat completion from start to finish, independent of HTTP: pick the model's deployment,
-// translate, call Bedrock, translate back, and report what it cost. Routes stay thin around it.
-import type { ConverseCommandOutput, ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime";
-import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Deployment, ModelPolicy, TokenUsage } from "@tollgate/shared";
+// One chat completion from start to finish, independent of HTTP: translate, route to a deployment
+// (failing over while nothing has reached the client), call Bedrock, translate back, and report what
+// it cost and what served it. Routes stay thin around it.
+import type { ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Deployment, ModelPolicy, Policy, TokenUsage, UserPolicy } from "@tollgate/shared";
 import { costUsd } from "@tollgate/shared";
-import { bedrockErrorToApiError, type DeploymentRef } from "../bedrock/errors.js";
 import { toBedrockRequest, type BedrockRequest } from "../bedrock/request/index.js";
 import type { ReasoningStore } from "../bedrock/request/reasoning-store.js";
 import { toChatCompletion } from "../bedrock/response/non-stream.js";
 import { StreamTranslator } from "../bedrock/response/stream.js";
 import type { BedrockUpstream } from "../bedrock/upstream.js";
+import { attemptError, type Lease, type ModelGate, type Router } from "../routing/router.js";
 
 export interface ChatCall {
   requestId: string;
   request: ChatCompletionRequest;
+  /** The model the client asked for, already allowed for `user`. */
   model: ModelPolicy;
+  policy: Policy;
+  user: UserPolicy;
+  /** Aborted when the client goes away. */
   signal: AbortSignal;
 }
 
-/** What a finished (or failed, or cancelled) call consumed, for logs and, later, the ledger. */
+/** What a finished (or failed, or cancelled) call consumed and what served it. */
 export interface CallOutcome {
+  /** The model that served (a fallback's, after failing over). */
+  model: ModelPolicy;
   deployment: Deployment;
+  /** Failed attempts before the one that served. */
+  fallbacks: number;
   usage: TokenUsage;
   costUsd: number;
   stopReason: string | undefined;
-  /** Milliseconds inside the Bedrock SDK call, for the broker's own overhead figure. */
+  /** Milliseconds inside the Bedrock SDK call(s), for the broker's own overhead figure. */
   upstreamMs: number;
   timeToFirstTokenMs: number | undefined;
   cachePoints: number;
   thinkingDroppedForHistory: boolean;
 }
 
-/** A call translated and bound to a deployment, ready to be admitted against limits and sent. */
+/** A call translated for the requested model, ready to be admitted against limits and routed. */
 export interface PreparedChat {
   call: ChatCall;
-  deployment: Deployment;
   translated: BedrockRequest;
-  ref: DeploymentRef;
+  /** The deployment admission prices the estimate with (the first of the route). */
+  deployment: Deployment;
 }
 
 export interface CompletedChat {
@@ -44,7 +53,7 @@ export interface CompletedChat {
 }
 
 export interface OpenedChatStream {
-  /** Chunks as Bedrock produces them; throws an ApiError if Bedrock fails mid-stream. */
+  /** Chunks as Bedrock produces them; throws an ApiError if Bedrock fails or stalls mid-stream. */
   chunks: AsyncGenerator<ChatCompletionChunk, void, undefined>;
   /** Filled in as the stream progresses; complete once `chunks` is exhausted or has thrown. */
   outcome: CallOutcome;
@@ -54,21 +63,31 @@ export class ChatService {
   constructor(
     private readonly upstream: BedrockUpstream,
     private readonly reasoningStore: ReasoningStore,
+    private readonly router: Router,
   ) {}
 
-  async complete(prepared: PreparedChat): Promise<CompletedChat> {
-    const { call, deployment, translated, ref } = prepared;
+  /** Translates the request (400s surface here, before any limit is charged). */
+  prepare(call: ChatCall): PreparedChat {
+    const deployment = call.model.route[0];
+    if (!deployment) throw new Error(`model ${call.model.name} has no deployments`);
+    return { call, translated: this.translate(call, call.model), deployment };
+  }
+
+  async complete(prepared: PreparedChat, gate: ModelGate): Promise<CompletedChat> {
+    const { call } = prepared;
     const started = performance.now();
-    let output: ConverseCommandOutput;
-    try {
-      output = await this.upstream.converse(deployment, translated.body, call.signal);
-    } catch (error) {
-      throw bedrockErrorToApiError(error, ref);
-    }
-    const upstreamMs = performance.now() - started;
+    const { value: output, lease } = await this.router.run(this.routeRequest(prepared), gate, async (lease) => {
+      const { deployment, translated, model } = lease.target;
+      lease.attempt.arm(model.routing.timeouts.responseMs, "answer");
+      const output = await this.upstream.converse(deployment, translated.body, lease.attempt.signal);
+      lease.succeeded();
+      lease.end();
+      return output;
+    });
+    const { model, deployment, translated } = lease.target;
     const { completion, usage, stopReason } = toChatCompletion(output, {
       id: chatId(call.requestId),
-      model: call.model.name,
+      model: model.name,
       created: nowSeconds(),
       pricing: deployment.pricing,
       reasoningStore: this.reasoningStore,
@@ -76,11 +95,13 @@ export class ChatService {
     return {
       completion,
       outcome: {
+        model,
         deployment,
+        fallbacks: lease.fallbacks,
         usage,
         costUsd: completion.usage.cost,
         stopReason,
-        upstreamMs,
+        upstreamMs: performance.now() - started,
         timeToFirstTokenMs: undefined,
         cachePoints: translated.cachePoints,
         thinkingDroppedForHistory: translated.thinkingDroppedForHistory,
@@ -88,41 +109,29 @@ export class ChatService {
     };
   }
 
-  /** Resolves once Bedrock accepted the call, so errors before the first byte can still be answered with a status. */
-  async openStream(prepared: PreparedChat, includeUsage: boolean): Promise<OpenedChatStream> {
-    const { call, deployment, translated, ref } = prepared;
+  /**
+   * Resolves once a deployment produced its first token: until then every failure (including no
+   * first token within `firstTokenMs`) can still fail over, because nothing reached the client.
+   */
+  async openStream(prepared: PreparedChat, includeUsage: boolean, gate: ModelGate): Promise<OpenedChatStream> {
+    const { call } = prepared;
     const started = performance.now();
-    let events: AsyncIterable<ConverseStreamOutput>;
-    try {
-      events = await this.upstream.openStream(deployment, translated.body, call.signal);
-    } catch (error) {
-      throw bedrockErrorToApiError(error, ref);
-    }
-    const translator = new StreamTranslator({
-      id: chatId(call.requestId),
-      model: call.model.name,
-      created: nowSeconds(),
-      pricing: deployment.pricing,
-      includeUsage,
-      reasoningStore: this.reasoningStore,
-    });
-    const outcome: CallOutcome = {
-      deployment,
-      usage: translator.usage,
-      costUsd: 0,
-      stopReason: undefined,
-      upstreamMs: performance.now() - started,
-      timeToFirstTokenMs: undefined,
-      cachePoints: translated.cachePoints,
-      thinkingDroppedForHistory: translated.thinkingDroppedForHistory,
-    };
+    const { value, lease } = await this.router.run(this.routeRequest(prepared), gate, (lease) =>
+      this.firstToken(call, lease, includeUsage, started),
+    );
+    const { iterator, translator, buffered, outcome } = value;
+    const { ref, model, deployment } = lease.target;
+    const idleMs = model.routing.timeouts.idleMs;
 
     async function* chunks(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
       try {
-        for await (const event of events) {
-          if (outcome.timeToFirstTokenMs === undefined && (event.contentBlockDelta || event.contentBlockStart)) {
-            outcome.timeToFirstTokenMs = performance.now() - started;
-          }
+        yield* buffered;
+        for (;;) {
+          lease.attempt.arm(idleMs, "stream event");
+          const next = await iterator.next();
+          lease.attempt.disarm();
+          if (next.done) break;
+          const event = next.value;
           const out = translator.translate(event);
           if (event.metadata) {
             outcome.usage = translator.usage;
@@ -133,19 +142,83 @@ export class ChatService {
         }
         if (!translator.usageReported) throw new Error("Bedrock's stream ended before it reported usage");
       } catch (error) {
-        throw bedrockErrorToApiError(error, ref);
+        const apiError = attemptError(error, lease.attempt, ref);
+        if (!lease.attempt.cancelledByClient) lease.failed(apiError);
+        throw apiError;
+      } finally {
+        lease.end();
+        // Stops the SDK's reader if the consumer left early (client gone, write failed).
+        await iterator.return?.().catch(() => undefined);
       }
     }
     return { chunks: chunks(), outcome };
   }
 
-  /** Translates the request (400s surface here, before any limit is charged) and picks the deployment. */
-  prepare(call: ChatCall): PreparedChat {
-    const translated = toBedrockRequest(call.request, call.model, { reasoningStore: this.reasoningStore });
-    // Routing across several deployments (and fallback) builds on this; today the first one serves.
-    const deployment = call.model.route[0];
-    if (!deployment) throw new Error(`model ${call.model.name} has no deployments`);
-    return { call, deployment, translated, ref: { model: call.model.name, id: deployment.id, modelId: deployment.modelId, region: deployment.region } };
+  private async firstToken(call: ChatCall, lease: Lease, includeUsage: boolean, started: number) {
+    const { deployment, translated, model } = lease.target;
+    lease.attempt.arm(model.routing.timeouts.firstTokenMs, "first token");
+    const events = await this.upstream.openStream(deployment, translated.body, lease.attempt.signal);
+    const iterator = events[Symbol.asyncIterator]() as AsyncIterator<ConverseStreamOutput>;
+    const translator = new StreamTranslator({
+      id: chatId(call.requestId),
+      model: model.name,
+      created: nowSeconds(),
+      pricing: deployment.pricing,
+      includeUsage,
+      reasoningStore: this.reasoningStore,
+    });
+    const outcome: CallOutcome = {
+      model,
+      deployment,
+      fallbacks: lease.fallbacks,
+      usage: translator.usage,
+      costUsd: 0,
+      stopReason: undefined,
+      upstreamMs: 0,
+      timeToFirstTokenMs: undefined,
+      cachePoints: translated.cachePoints,
+      thinkingDroppedForHistory: translated.thinkingDroppedForHistory,
+    };
+    // Hold what comes before the first token (the role chunk): failing over stays possible until then.
+    const buffered: ChatCompletionChunk[] = [];
+    try {
+      for (;;) {
+        const next = await iterator.next();
+        if (next.done) break;
+        const event = next.value;
+        buffered.push(...translator.translate(event));
+        if (event.metadata) {
+          outcome.usage = translator.usage;
+          outcome.costUsd = costUsd(translator.usage, deployment.pricing);
+        }
+        if (event.messageStop) outcome.stopReason = translator.stopReason;
+        if (event.contentBlockDelta || event.contentBlockStart || event.messageStop) break;
+      }
+    } catch (error) {
+      await iterator.return?.().catch(() => undefined);
+      throw error;
+    }
+    lease.attempt.disarm();
+    outcome.timeToFirstTokenMs = performance.now() - started;
+    outcome.upstreamMs = outcome.timeToFirstTokenMs;
+    lease.succeeded();
+    return { iterator, translator, buffered, outcome };
+  }
+
+  private routeRequest(prepared: PreparedChat) {
+    const { call, translated } = prepared;
+    return {
+      policy: call.policy,
+      user: call.user,
+      requested: call.model,
+      translated,
+      translate: (model: ModelPolicy) => this.translate(call, model),
+      signal: call.signal,
+    };
+  }
+
+  private translate(call: ChatCall, model: ModelPolicy): BedrockRequest {
+    return toBedrockRequest(call.request, model, { reasoningStore: this.reasoningStore });
   }
 }
 

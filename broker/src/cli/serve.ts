@@ -4,10 +4,9 @@ import { parseArgs } from "node:util";
 import { createLogger } from "../log.js";
 import { AdminToken } from "../auth/admin-token.js";
 import { loadPolicyFileWithDocument, PolicyFileError } from "../policy/load-policy-file.js";
-import { startBroker, StartupError } from "../server.js";
+import { DEFAULT_DRAIN_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, startBroker, StartupError } from "../server.js";
 
 export const DEFAULT_PORT = 7600;
-const SHUTDOWN_GRACE_MS = 30_000;
 
 function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
@@ -28,6 +27,9 @@ export async function serveCommand(args: string[]): Promise<number> {
         "admin-token-file": { type: "string" },
         "ledger-sync": { type: "string", default: "normal" },
         "bedrock-http2": { type: "boolean", default: false },
+        "headers-timeout": { type: "string" },
+        "request-timeout": { type: "string" },
+        "drain-seconds": { type: "string", default: String(DEFAULT_DRAIN_MS / 1000) },
       },
     }));
   } catch (error) {
@@ -40,6 +42,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)) {
     return fail(`--max-body-bytes must be an integer of at least 1024, got "${values["max-body-bytes"]}"`);
   }
+
+  const drainSeconds = Number(values["drain-seconds"]);
+  if (!Number.isFinite(drainSeconds) || drainSeconds < 0) return fail(`--drain-seconds must be a number of seconds >= 0, got "${values["drain-seconds"]}"`);
+
+  const timeouts = clientTimeouts(values["headers-timeout"], values["request-timeout"]);
+  if (typeof timeouts === "string") return fail(timeouts);
 
   const ledgerSync = values["ledger-sync"].toUpperCase();
   if (ledgerSync !== "NORMAL" && ledgerSync !== "FULL") return fail(`--ledger-sync must be normal or full, got "${values["ledger-sync"]}"`);
@@ -75,6 +83,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       logger,
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
+      ...timeouts,
     });
   } catch (error) {
     if (error instanceof StartupError) return fail(error.message);
@@ -87,13 +96,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   // reads that line, and a signal without a handler would kill the process mid-request.
   const stopped = new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
-      logger.info({ signal }, "shutting down: no new connections, waiting for requests in flight");
-      const force = setTimeout(() => {
-        broker.server.closeAllConnections();
-      }, SHUTDOWN_GRACE_MS);
-      force.unref();
-      broker.server.closeIdleConnections();
-      void broker.close().then(resolve);
+      logger.info({ signal, drainSeconds }, "shutting down: no new requests, letting those in flight finish");
+      void broker.close(drainSeconds * 1000).then(() => {
+        logger.info("stopped: every request in flight was recorded");
+        resolve();
+      });
     };
     process.once("SIGTERM", stop);
     process.once("SIGINT", stop);
@@ -105,6 +112,26 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   await stopped;
   return 0;
+}
+
+/** `--headers-timeout S` / `--request-timeout S` (seconds, 0 = none) → ms; or the reason they are refused. */
+function clientTimeouts(headersArg: string | undefined, requestArg: string | undefined): { headersTimeoutMs: number; requestTimeoutMs: number } | string {
+  const parse = (name: string, value: string | undefined, fallback: number): number | string => {
+    if (value === undefined) return fallback;
+    const seconds = Number(value);
+    if (value.trim() === "" || !Number.isFinite(seconds) || seconds < 0) return `--${name} must be a number of seconds (0: no limit), got "${value}"`;
+    return Math.round(seconds * 1000);
+  };
+  const requestTimeoutMs = parse("request-timeout", requestArg, DEFAULT_REQUEST_TIMEOUT_MS);
+  if (typeof requestTimeoutMs === "string") return requestTimeoutMs;
+  // Headers are part of the request: by default their limit is never above the whole request's.
+  const headersDefault = requestTimeoutMs > 0 ? Math.min(DEFAULT_HEADERS_TIMEOUT_MS, requestTimeoutMs) : DEFAULT_HEADERS_TIMEOUT_MS;
+  const headersTimeoutMs = parse("headers-timeout", headersArg, headersDefault);
+  if (typeof headersTimeoutMs === "string") return headersTimeoutMs;
+  if (requestTimeoutMs > 0 && (headersTimeoutMs === 0 || headersTimeoutMs > requestTimeoutMs)) {
+    return "--headers-timeout must not exceed --request-timeout (the headers are part of the request)";
+  }
+  return { headersTimeoutMs, requestTimeoutMs };
 }
 
 function isLoopback(host: string): boolean {

@@ -4,6 +4,7 @@ import { Router, type RequestHandler } from "express";
 import { z } from "zod";
 import { ApiError } from "../../errors.js";
 import type { UsageLedger } from "../../ledger/types.js";
+import type { DeploymentHealthRegistry } from "../../routing/deployment-health.js";
 import type { PolicyService } from "../../policy/policy-service.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { parseBody } from "../validate.js";
@@ -13,6 +14,7 @@ export interface AdminDeps {
   policies: PolicyService;
   policy: PolicyStore;
   ledger: UsageLedger;
+  health: DeploymentHealthRegistry;
   json: RequestHandler;
 }
 
@@ -71,6 +73,17 @@ export function adminRouter(deps: AdminDeps): Router {
   router.get("/requests", (req, res) => {
     const user = typeof req.query.user === "string" ? req.query.user : undefined;
     res.json({ data: deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) }).map(toRequestRecord) });
+  });
+
+  // Each deployment of the current policy: healthy or cooling down (until when), and how it fared lately.
+  router.get("/deployments", (_req, res) => {
+    const models = [...deps.policy.current().models.values()];
+    const byKey = new Map(models.flatMap((m) => m.route.map((d) => [`${m.name}/${d.id}`, d] as const)));
+    const data = deps.health.states(models).map((state) => {
+      const deployment = byKey.get(`${state.model}/${state.deployment}`);
+      return { ...state, modelId: deployment?.modelId, region: deployment?.region, roleArn: deployment?.role?.arn ?? null };
+    });
+    res.json({ data });
   });
 
   return router;

@@ -3,7 +3,8 @@
 import type { Request, Response } from "express";
 import { chatCompletionRequestSchema, type ModelPolicy, type UserPolicy } from "@tollgate/shared";
 import { Meter, statusOf } from "../../accounting/meter.js";
-import type { CallOutcome, ChatService, PreparedChat } from "../../chat/chat-service.js";
+import type { CallOutcome, ChatService } from "../../chat/chat-service.js";
+import { routingOf, type FailedRouting, type ModelGate } from "../../routing/router.js";
 import { ApiError, unknownModel } from "../../errors.js";
 import type { Ticket } from "../../limits/index.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
@@ -48,28 +49,38 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       }
     });
 
-    const prepared = deps.chat.prepare({ requestId: context.id, request, model, signal: controller.signal });
+    const user = identity.user;
+    const prepared = deps.chat.prepare({ requestId: context.id, request, model, policy, user, signal: controller.signal });
     const admitStarted = performance.now();
-    const admitted = deps.meter.admit(policy, identity.user, prepared);
+    const admitted = deps.meter.admit(policy, user, prepared);
     const admitMs = performance.now() - admitStarted;
     res.set(admitted.headers as Record<string, string>);
-    const account = accountant(deps.meter, admitted.ticket, context, identity.user, identity.project, prepared);
+    // Limits follow the model that serves: a fallback model must admit the request before it is tried.
+    const charge = { ticket: admitted.ticket, model: model.name };
+    const gate: ModelGate = (fallback, translated) => {
+      const moved = deps.meter.transfer(policy, user, charge.ticket, fallback, translated);
+      if (ApiError.is(moved)) return moved;
+      charge.ticket = moved;
+      charge.model = fallback.name;
+      return undefined;
+    };
+    const account = accountant(deps.meter, charge, context, user, identity.project, model.name);
 
     if (!request.stream) {
       let completed;
       try {
-        completed = await deps.chat.complete(prepared);
+        completed = await deps.chat.complete(prepared, gate);
       } catch (error) {
         const apiError = asApiError(error);
-        await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted);
-        throw apiError;
+        await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted, routingOf(error));
+        throw withServedBy(apiError, routingOf(error));
       }
       res.locals.outcome = completed.outcome;
       const ledgerStarted = performance.now();
       await account(200, null, completed.outcome, false);
       const ledgerMs = performance.now() - ledgerStarted;
       res.set({
-        ...servedBy(model.name, completed.outcome),
+        ...servedBy(completed.outcome),
         ...overheadHeader(context, completed.outcome.upstreamMs),
         // What limits and the ledger cost this request, for the benchmark and for operators.
         "server-timing": `admit;dur=${admitMs.toFixed(3)}, ledger;dur=${ledgerMs.toFixed(3)}, bedrock;dur=${completed.outcome.upstreamMs.toFixed(3)}`,
@@ -80,14 +91,14 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
 
     let opened;
     try {
-      opened = await deps.chat.openStream(prepared, request.stream_options?.include_usage === true);
+      opened = await deps.chat.openStream(prepared, request.stream_options?.include_usage === true, gate);
     } catch (error) {
       const apiError = asApiError(error);
-      await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted);
-      throw apiError;
+      await account(controller.signal.aborted ? CLIENT_CLOSED : apiError.status, apiError.code, undefined, controller.signal.aborted, routingOf(error));
+      throw withServedBy(apiError, routingOf(error));
     }
     res.locals.outcome = opened.outcome;
-    startEventStream(res, { ...servedBy(model.name, opened.outcome), ...overheadHeader(context, opened.outcome.upstreamMs) });
+    startEventStream(res, { ...servedBy(opened.outcome), ...overheadHeader(context, opened.outcome.upstreamMs) });
     try {
       for await (const chunk of opened.chunks) await writeEvent(res, chunk);
     } catch (error) {
@@ -131,26 +142,27 @@ function allowedModel(model: ModelPolicy | undefined, requested: string, user: U
 }
 
 /** Settles the limits and commits the ledger row; a failed commit surfaces as a 503 (never unaccounted service). */
-function accountant(meter: Meter, ticket: Ticket, context: RequestContext, user: UserPolicy, project: string | null, prepared: PreparedChat) {
+function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, context: RequestContext, user: UserPolicy, project: string | null, requestedModel: string) {
   const time = Date.now();
-  return async (httpStatus: number, errorCode: string | null, outcome: CallOutcome | undefined, cancelled: boolean): Promise<void> => {
+  return async (httpStatus: number, errorCode: string | null, outcome: CallOutcome | undefined, cancelled: boolean, failed?: FailedRouting): Promise<void> => {
     try {
       await meter.finish(
-        ticket,
+        charge.ticket,
         {
           id: context.id,
           time,
           user: user.name,
           team: user.team,
           project,
-          requestedModel: prepared.call.model.name,
-          servedModel: prepared.call.model.name,
-          deployment: (outcome?.deployment ?? prepared.deployment).id,
+          requestedModel,
+          // The model whose limits hold the request: the one that served, or was tried last.
+          servedModel: outcome?.model.name ?? charge.model,
+          deployment: outcome?.deployment.id ?? failed?.deployment ?? null,
           status: statusOf(httpStatus, cancelled),
           httpStatus,
           latencyMs: Math.round(performance.now() - context.startedAt),
           ttftMs: outcome?.timeToFirstTokenMs === undefined ? null : Math.round(outcome.timeToFirstTokenMs),
-          fallbacks: 0,
+          fallbacks: outcome?.fallbacks ?? failed?.fallbacks ?? 0,
           errorCode,
         },
         outcome,
@@ -167,6 +179,22 @@ function accountant(meter: Meter, ticket: Ticket, context: RequestContext, user:
   };
 }
 
-function servedBy(model: string, outcome: CallOutcome): Record<string, string> {
-  return { "x-tollgate-model": model, "x-tollgate-deployment": outcome.deployment.id };
+/** What served the request, for the client and for operators reading responses. */
+function servedBy(outcome: CallOutcome): Record<string, string> {
+  return {
+    "x-tollgate-model": outcome.model.name,
+    "x-tollgate-deployment": outcome.deployment.id,
+    "x-tollgate-fallbacks": String(outcome.fallbacks),
+  };
+}
+
+/** A failed request still says where it was tried last. */
+function withServedBy(error: ApiError, failed: FailedRouting | undefined): ApiError {
+  if (!failed) return error;
+  Object.assign(error.headers, {
+    "x-tollgate-model": failed.model,
+    "x-tollgate-deployment": failed.deployment,
+    "x-tollgate-fallbacks": String(failed.fallbacks),
+  });
+  return error;
 }
