@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, Response } from "express";
 import type { OpenAiErrorBody } from "@tollgate/shared";
 import { ApiError, invalidRequest } from "../errors.js";
+import { INVALID_UTF8 } from "./validate.js";
 
 export function toErrorBody(error: ApiError): OpenAiErrorBody {
   return { error: { message: error.message, type: error.type, code: error.code, param: error.param ?? null } };
@@ -35,6 +36,8 @@ interface BodyParserError {
   limit?: number;
   length?: number;
   message?: string;
+  status?: number;
+  expose?: boolean;
 }
 
 function fromBodyParserError(error: unknown): ApiError | undefined {
@@ -51,9 +54,16 @@ function fromBodyParserError(error: unknown): ApiError | undefined {
     case "encoding.unsupported":
     case "charset.unsupported":
       return invalidRequest(`The request body's encoding is not supported: ${e.message ?? ""}. Send UTF-8 JSON.`, undefined, "unsupported_encoding");
+    case INVALID_UTF8:
+      return invalidRequest("The request body is not valid UTF-8; send JSON encoded as UTF-8.", undefined, "invalid_utf8");
     case "request.aborted":
       return invalidRequest("The client aborted while sending the request body.", undefined, "request_aborted");
     default:
+      // Any other client error from reading the body (a gzip body that does not inflate, a body
+      // shorter than its content-length): body-parser marks those 4xx and safe to show.
+      if (e?.expose === true && typeof e.status === "number" && e.status >= 400 && e.status < 500) {
+        return invalidRequest(`The request body could not be read: ${e.message ?? "unreadable body"}. Send UTF-8 JSON, uncompressed or correctly compressed.`, undefined, "unreadable_body");
+      }
       return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // unknown top-level fields are ignored (clients send many we have no use for), but every field we
 // act on is type-checked so a bad value is answered with a 400 naming it.
 import { z } from "zod";
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from "./json-depth.js";
 
 const cacheControl = z.object({ type: z.literal("ephemeral") }).loose();
 
@@ -70,7 +71,10 @@ export const toolSchema = z
       .object({
         name: z.string().min(1),
         description: z.string().optional(),
-        parameters: z.record(z.string(), z.unknown()).optional(),
+        parameters: z
+          .record(z.string(), z.unknown())
+          .refine((schema) => !jsonDepthExceeds(schema), { error: `nests deeper than ${MAX_JSON_DEPTH} levels` })
+          .optional(),
         strict: z.boolean().nullable().optional(),
       })
       .loose(),
