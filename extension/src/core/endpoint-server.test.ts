@@ -70,7 +70,8 @@ describe("local endpoint", () => {
   it("refuses requests without the local token with a 401 in OpenAI's shape, never reaching the broker", async () => {
     const broker = await fakeBroker((_req, res) => res.end("{}"));
     const { url } = await endpoint(broker.url);
-    for (const headers of [{}, { authorization: `Bearer ${KEY}` }, { authorization: `Bearer ${TOKEN}x` }]) {
+    const attempts: Array<Record<string, string>> = [{}, { authorization: `Bearer ${KEY}` }, { authorization: `Bearer ${TOKEN}x` }];
+    for (const headers of attempts) {
       const response = await fetch(`${url}/v1/models`, { headers });
       expect(response.status).toBe(401);
       const body = (await response.json()) as { error: { code: string; message: string; type: string } };
