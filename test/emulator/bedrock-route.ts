@@ -66,7 +66,14 @@ export async function serveBedrock(
     finished: false,
   };
   context.log.add(call);
-  exchange.signal.addEventListener("abort", () => (call.aborted = true), { once: true });
+  exchange.signal.addEventListener(
+    "abort",
+    () => {
+      call.aborted = true;
+      call.abortedAt = Date.now();
+    },
+    { once: true },
+  );
 
   const options = context.options();
   let scenario: Scenario = {};

@@ -36,6 +36,8 @@ export interface RecordedCall {
   receivedAt: number;
   /** The client went away before the answer was complete. */
   aborted: boolean;
+  /** When the emulator saw the client go away (ms epoch). */
+  abortedAt?: number;
   /** The usage the emulator reported (absent for errors and aborted calls). */
   usage?: ReportedUsage;
   /** The emulator wrote its whole answer (success or error). */
