@@ -58,7 +58,9 @@ export function buildPanelData(input: {
   };
 }
 
-export async function loadPanelData(client: BrokerClient, now = Date.now()): Promise<PanelData> {
+/** Loads the panel's data; `onMe` sees the /v1/me answer too (the status bar shows the same numbers). */
+export async function loadPanelData(client: BrokerClient, now = Date.now(), onMe?: (me: MeResponse, askedAt: number) => void): Promise<PanelData> {
+  const askedAt = Date.now();
   // 31 days back so the oldest local day of the 30 is complete in any time zone.
   const from = new Date(now - (PANEL_DAYS + 1) * DAY_MS);
   const [me, byDay, byModel, byProject, requests] = await Promise.all([
@@ -68,5 +70,6 @@ export async function loadPanelData(client: BrokerClient, now = Date.now()): Pro
     client.usage({ groupBy: "project", from }),
     client.requests(PANEL_REQUESTS),
   ]);
+  onMe?.(me, askedAt);
   return buildPanelData({ me, byDay, byModel, byProject, requests, now });
 }

@@ -116,3 +116,13 @@ describe("quota bars", () => {
     ]);
   });
 });
+
+describe("status model ordering", () => {
+  it("keeps the newest /v1/me when answers arrive out of order", () => {
+    const model = new StatusModel();
+    model.setSignedIn(true);
+    model.applyMe(me({ budgets: [budget({ spentUsd: 1.08 })] }), 2000);
+    model.applyMe(me({ budgets: [budget({ spentUsd: 0.72 })] }), 1000); // asked earlier, answered later
+    expect(statusView(model.facts, NOW).text).toBe("$(pulse) $1.08 / $20.00");
+  });
+});

@@ -166,7 +166,15 @@ export class StatusModel {
     this.update(signedIn ? { signedIn, keyRefused: false } : { ...initialFacts() });
   }
 
-  applyMe(me: MeResponse): void {
+  private meAskedAt = 0;
+
+  /**
+   * A /v1/me answer. `askedAt` (when the request was sent) keeps a slow answer from replacing a
+   * newer one: the poll and the panel both ask, and a request may end between their questions.
+   */
+  applyMe(me: MeResponse, askedAt = Date.now()): void {
+    if (askedAt < this.meAskedAt) return;
+    this.meAskedAt = askedAt;
     this.update({ me, offline: false, keyRefused: false, budgetRefused: false });
   }
 

@@ -38,7 +38,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const model = new StatusModel();
   const client = createBrokerClient({ brokerUrl: settings.brokerUrl, developerKey: () => keys.key(), project });
 
-  const webviews = new UsageWebviews(context.extensionUri, client, async () => Boolean(await keys.key()), log);
+  const webviews = new UsageWebviews(context.extensionUri, client, async () => Boolean(await keys.key()), log, (me, askedAt) => model.applyMe(me, askedAt));
   context.subscriptions.push(webviews, vscode.window.registerWebviewViewProvider(USAGE_VIEW_ID, webviews));
 
   const poller = new Poller({
@@ -48,7 +48,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       model.setSignedIn(Boolean(resolved.key));
       if (!resolved.key) return "idle";
       try {
-        model.applyMe(await client.me());
+        const askedAt = Date.now();
+        model.applyMe(await client.me(), askedAt);
         if (webviews.isOpen) void webviews.refresh();
         return "ok";
       } catch (error) {
@@ -91,7 +92,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           onExchangeEnd: (event) => {
             if (COMPLETION_PATHS.test(event.path) && event.outcome !== "local") {
               // Spend is known once the response ends: ask the broker where we stand now.
-              poller.nudge(200);
+              poller.nudge(0);
               void webviews.refresh();
             }
           },

@@ -3,6 +3,7 @@
 // webview); the page is locked down with a nonce CSP and loads only the extension's own files.
 import { randomBytes } from "node:crypto";
 import * as vscode from "vscode";
+import type { MeResponse } from "../core/api.js";
 import { BrokerError, type BrokerClient } from "../core/broker-client.js";
 import type { Logger } from "../core/log.js";
 import { loadPanelData } from "../core/panel-data.js";
@@ -52,6 +53,8 @@ export class UsageWebviews implements vscode.Disposable, vscode.WebviewViewProvi
     private readonly client: BrokerClient,
     private readonly hasKey: () => Promise<boolean>,
     private readonly log: Logger,
+    /** Sees each /v1/me the panel loads, so the status bar never lags behind the panel. */
+    private readonly onMe: (me: MeResponse, askedAt: number) => void = () => undefined,
   ) {}
 
   private webviewOptions(): vscode.WebviewOptions {
@@ -146,7 +149,7 @@ export class UsageWebviews implements vscode.Disposable, vscode.WebviewViewProvi
     }
     const last = this.state.status === "ready" ? this.state.data : this.state.status === "problem" ? this.state.data : undefined;
     try {
-      this.state = { status: "ready", data: await loadPanelData(this.client) };
+      this.state = { status: "ready", data: await loadPanelData(this.client, Date.now(), this.onMe) };
     } catch (error) {
       const offline = BrokerError.is(error, "unreachable");
       if (BrokerError.is(error, "no-key")) this.state = { status: "signed-out" };

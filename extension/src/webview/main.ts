@@ -56,7 +56,7 @@ function quotaBar(bar: QuotaBar, now: number): HTMLElement {
   return h(
     "div",
     { class: `quota-bar ${bar.severity}`, "data-limit": bar.id },
-    h("div", { class: "quota-head" }, h("span", { class: "quota-title" }, `${bar.title} `, h("span", { class: "muted" }, bar.scope)), h("span", {}, `${bar.usedText} / ${bar.maxText}`)),
+    h("div", { class: "quota-head" }, h("span", { class: "quota-title" }, bar.title, h("span", { class: "quota-scope muted" }, bar.scope)), h("span", { class: "quota-amount" }, `${bar.usedText} / ${bar.maxText}`)),
     h(
       "div",
       { class: "track", role: "progressbar", "aria-label": label, "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(percent), "aria-valuetext": label },
