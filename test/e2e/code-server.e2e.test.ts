@@ -17,6 +17,7 @@ import { installExtension, makeDirs, readManifest, startCodeServer, writeUserSet
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const SCREENSHOTS = join(REPO_ROOT, "test-results/e2e");
+/** The README's screenshot, refreshed when TOLLGATE_E2E_UPDATE_DOCS=1 (a normal run leaves tracked files alone). */
 const DOCS_STATUS_BAR = join(REPO_ROOT, "docs/images/status-bar.png");
 const MODEL = "claude-sonnet-4";
 /** The workspace folder's name: the extension sends it as the request's project. */
@@ -24,6 +25,8 @@ const PROJECT = "acme-web";
 const DAILY_BUDGET_USD = 20;
 /** What the emulator reports for every call: a Cline-sized prompt, so each request costs real cents ($0.36 here). */
 const USAGE = { inputTokens: 100_000, outputTokens: 4_000, totalTokens: 104_000 };
+/** What one such call costs at claude-sonnet-4's built-in prices ($3 in, $15 out per million tokens). */
+const USAGE_COST_USD = 0.36;
 
 /** The packaged extension: TOLLGATE_E2E_VSIX, or extension/tollgate-<version>.vsix from `npm run package`. */
 function vsixPath(): string {
@@ -35,6 +38,23 @@ function vsixPath(): string {
 }
 
 const usd = (amount: number): string => `$${amount.toFixed(2)}`;
+
+/** User settings: a trusted workspace, nothing phoning home, no built-in chat taking the screenshots' space. */
+function settings(colorTheme: string): Record<string, unknown> {
+  return {
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.disableAIFeatures": true,
+    "extensions.ignoreRecommendations": true,
+    "update.mode": "none",
+    "workbench.colorTheme": colorTheme,
+    // A free port: other code-servers on this machine may hold the default 7601.
+    "tollgate.localPort": 0,
+  };
+}
 
 describe("the extension in code-server", () => {
   let harness: Harness;
@@ -61,6 +81,18 @@ describe("the extension in code-server", () => {
   }
   const endpointFile = (): string => join(dirs.home, ".config/tollgate/endpoint.json");
 
+  /** Picks `title` in the command palette (F1), then `item` in the quick pick that follows, if given. */
+  async function runCommand(title: string, item?: string): Promise<void> {
+    const input = page.locator(".quick-input-widget input");
+    await page.keyboard.press("F1");
+    await input.waitFor({ timeout: 10_000 });
+    await input.fill(`>${title}`);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click({ timeout: 15_000 });
+    if (item === undefined) return;
+    await input.fill(item);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: item }).first().click({ timeout: 15_000 });
+  }
+
   async function screenshot(name: string, locator?: Locator): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const path = join(SCREENSHOTS, `${name}.png`);
@@ -83,20 +115,12 @@ describe("the extension in code-server", () => {
     dirs = makeDirs();
     dirs.workspace = join(dirs.workspace, PROJECT);
     mkdirSync(dirs.workspace);
-    writeUserSettings(dirs, {
-      "security.workspace.trust.enabled": false,
-      "telemetry.telemetryLevel": "off",
-      "workbench.startupEditor": "none",
-      "workbench.tips.enabled": false,
-      "extensions.ignoreRecommendations": true,
-      "update.mode": "none",
-      "tollgate.localPort": 0,
-    });
+    writeUserSettings(dirs, settings("Default Dark Modern"));
     await installExtension(manifest, dirs, vsix);
     codeServer = await startCodeServer(manifest, dirs, { TOLLGATE_API_KEY: TEST_KEY, TOLLGATE_BROKER_URL: harness.broker.url });
 
     browser = await launchChromium(manifest.chromium);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
     await page.goto(codeServer.url);
     await page.locator(".statusbar").waitFor({ timeout: 60_000 });
   }, 240_000);
@@ -154,17 +178,31 @@ describe("the extension in code-server", () => {
     await item.hover();
     const hover = page.locator(".monaco-hover, .workbench-hover, [role='tooltip']").filter({ visible: true }).first();
     await hover.waitFor({ timeout: 10_000 });
-    const box = await item.boundingBox();
+    const itemBox = await item.boundingBox();
+    const hoverBox = await hover.boundingBox();
     const viewport = page.viewportSize();
-    if (!box || !viewport) throw new Error("the status bar item has no bounding box");
-    // The bottom right of the window: the item and its tooltip, as the README shows them.
-    const width = 560;
-    const height = 360;
+    if (!itemBox || !hoverBox || !viewport) throw new Error("the status bar item or its tooltip has no bounding box");
+    // The bottom right of the window: the item with some of the status bar, and its tooltip above.
+    const x = Math.max(0, Math.min(itemBox.x, hoverBox.x) - 160);
+    const y = Math.max(0, hoverBox.y - 24);
     const path = join(SCREENSHOTS, "03-status-bar-tooltip.png");
-    await page.screenshot({ path, clip: { x: viewport.width - width, y: viewport.height - height, width, height } });
-    mkdirSync(join(REPO_ROOT, "docs/images"), { recursive: true });
-    copyFileSync(path, DOCS_STATUS_BAR);
+    await page.screenshot({ path, clip: { x, y, width: viewport.width - x, height: viewport.height - y } });
+    if (process.env.TOLLGATE_E2E_UPDATE_DOCS === "1") {
+      mkdirSync(join(REPO_ROOT, "docs/images"), { recursive: true });
+      copyFileSync(path, DOCS_STATUS_BAR);
+    }
     await page.mouse.move(viewport.width / 2, viewport.height / 2);
+  });
+
+  it("the command palette has Tollgate: Show Usage", async () => {
+    await runCommand("Tollgate: Show Usage");
+    const tab = page.locator('.tab[aria-label^="Tollgate Usage"]');
+    await tab.waitFor({ timeout: 15_000 });
+    await expect.poll(() => usagePanel().locator('[data-testid="spend-today"]').count(), { timeout: 30_000 }).toBe(1);
+    // Closed again: the next test opens it from the status bar.
+    await tab.hover();
+    await tab.getByRole("button", { name: /^Close/ }).click();
+    await tab.waitFor({ state: "detached", timeout: 10_000 });
   });
 
   it("clicking the status item opens the usage panel with the broker's numbers, and it refreshes live", async () => {
@@ -178,6 +216,9 @@ describe("the extension in code-server", () => {
     await expect(rows.first().innerText()).resolves.toContain(MODEL);
     await expect(panel.locator('[data-testid="daily-chart"] svg, svg[data-testid="daily-chart"]').count()).resolves.toBe(1);
     await screenshot("04-usage-panel");
+    await panel.locator('[data-testid="requests"]').scrollIntoViewIfNeeded();
+    await expect(rows.first().innerText()).resolves.toContain(usd(USAGE_COST_USD));
+    await screenshot("04-usage-panel-requests");
 
     // Another completion while the panel is open: the panel follows.
     const { baseUrl, apiKey } = endpoint();
@@ -187,6 +228,14 @@ describe("the extension in code-server", () => {
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
     await expect(statusItem().innerText()).resolves.toContain(usd(after));
     await screenshot("05-usage-panel-after");
+  });
+
+  it("the usage panel follows the theme", async () => {
+    await runCommand("Preferences: Color Theme", "Light Modern");
+    await expect.poll(() => page.locator(".monaco-workbench").getAttribute("class"), { timeout: 15_000 }).toMatch(/(^|\s)vs(\s|$)/);
+    // The webview receives the new theme's variables a moment later.
+    await page.waitForTimeout(1_000);
+    await screenshot("06-usage-panel-light");
   });
 });
 
