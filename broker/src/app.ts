@@ -49,6 +49,11 @@ export function createApp(deps: AppDeps): Express {
   app.set("query parser", "simple");
 
   app.use(requestContext);
+  // While draining, every response closes its connection, so kept-alive clients reconnect (elsewhere).
+  app.use((_req, res, next) => {
+    if (deps.inFlight.draining) res.set("connection", "close");
+    next();
+  });
   app.use(accessLog(deps.logger));
 
   app.get("/healthz", healthz);

@@ -75,6 +75,7 @@ interface LedgerRow {
   costUsd: number;
   inputTokens: number;
   outputTokens: number;
+  usageEstimated: boolean;
 }
 
 async function ledgerRow(requestId: string | null): Promise<LedgerRow> {
@@ -252,7 +253,11 @@ describe("streams", () => {
     expect(error?.message).toMatch(/The model stopped unexpectedly/);
     expect(h.emulator.calls).toHaveLength(1); // no fail-over once the client has bytes
     const row = await ledgerRow(response.headers.get("x-request-id"));
-    expect(row).toMatchObject({ status: "error", deployment: "acct-a-use1", errorCode: "upstream_error" });
+    expect(row).toMatchObject({ status: "error", deployment: "acct-a-use1", errorCode: "upstream_error", usageEstimated: true });
+    // Bedrock's usage event never came: the estimate covers the prompt and what was streamed.
+    expect(row.inputTokens).toBeGreaterThan(0);
+    expect(row.outputTokens).toBe(Math.ceil(text.length / 4));
+    expect(row.costUsd).toBeGreaterThan(0);
   });
 
   it("no first token within firstTokenMs → the next deployment, and the stuck call is aborted", async () => {

@@ -4,6 +4,7 @@
 import type { ConverseStreamOutput } from "@aws-sdk/client-bedrock-runtime";
 import type { ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Deployment, ModelPolicy, Policy, TokenUsage, UserPolicy } from "@tollgate/shared";
 import { costUsd } from "@tollgate/shared";
+import { estimateInputTokens } from "../accounting/estimate.js";
 import { toBedrockRequest, type BedrockRequest } from "../bedrock/request/index.js";
 import type { ReasoningStore } from "../bedrock/request/reasoning-store.js";
 import { toChatCompletion } from "../bedrock/response/non-stream.js";
@@ -30,6 +31,8 @@ export interface CallOutcome {
   /** Failed attempts before the one that served. */
   fallbacks: number;
   usage: TokenUsage;
+  /** Bedrock reported no usage (the stream ended early); `usage` is the broker's estimate. */
+  usageEstimated: boolean;
   costUsd: number;
   stopReason: string | undefined;
   /** Milliseconds inside the Bedrock SDK call(s), for the broker's own overhead figure. */
@@ -99,6 +102,7 @@ export class ChatService {
         deployment,
         fallbacks: lease.fallbacks,
         usage,
+        usageEstimated: false,
         costUsd: completion.usage.cost,
         stopReason,
         upstreamMs: performance.now() - started,
@@ -119,8 +123,8 @@ export class ChatService {
     const { value, lease } = await this.router.run(this.routeRequest(prepared), gate, (lease) =>
       this.firstToken(call, lease, includeUsage, started),
     );
-    const { iterator, translator, buffered, outcome } = value;
-    const { ref, model, deployment } = lease.target;
+    const { iterator, translator, buffered, outcome, counter } = value;
+    const { ref, model, deployment, translated } = lease.target;
     const idleMs = model.routing.timeouts.idleMs;
 
     async function* chunks(): AsyncGenerator<ChatCompletionChunk, void, undefined> {
@@ -132,6 +136,7 @@ export class ChatService {
           lease.attempt.disarm();
           if (next.done) break;
           const event = next.value;
+          counter.count(event);
           const out = translator.translate(event);
           if (event.metadata) {
             outcome.usage = translator.usage;
@@ -146,6 +151,13 @@ export class ChatService {
         if (!lease.attempt.cancelledByClient) lease.failed(apiError);
         throw apiError;
       } finally {
+        if (!translator.usageReported) {
+          // Bedrock bills what it processed even when the stream is cut before its usage event;
+          // record an estimate (flagged) rather than nothing, so cancelling can't dodge a budget.
+          outcome.usage = estimatedUsage(translated.body, counter.outputChars);
+          outcome.usageEstimated = true;
+          outcome.costUsd = costUsd(outcome.usage, deployment.pricing);
+        }
         lease.end();
         // Stops the SDK's reader if the consumer left early (client gone, write failed).
         await iterator.return?.().catch(() => undefined);
@@ -172,6 +184,7 @@ export class ChatService {
       deployment,
       fallbacks: lease.fallbacks,
       usage: translator.usage,
+      usageEstimated: false,
       costUsd: 0,
       stopReason: undefined,
       upstreamMs: 0,
@@ -181,11 +194,13 @@ export class ChatService {
     };
     // Hold what comes before the first token (the role chunk): failing over stays possible until then.
     const buffered: ChatCompletionChunk[] = [];
+    const counter = new OutputCounter();
     try {
       for (;;) {
         const next = await iterator.next();
         if (next.done) break;
         const event = next.value;
+        counter.count(event);
         buffered.push(...translator.translate(event));
         if (event.metadata) {
           outcome.usage = translator.usage;
@@ -202,7 +217,7 @@ export class ChatService {
     outcome.timeToFirstTokenMs = performance.now() - started;
     outcome.upstreamMs = outcome.timeToFirstTokenMs;
     lease.succeeded();
-    return { iterator, translator, buffered, outcome };
+    return { iterator, translator, buffered, outcome, counter };
   }
 
   private routeRequest(prepared: PreparedChat) {
@@ -220,6 +235,24 @@ export class ChatService {
   private translate(call: ChatCall, model: ModelPolicy): BedrockRequest {
     return toBedrockRequest(call.request, model, { reasoningStore: this.reasoningStore });
   }
+}
+
+/** The same rough ratio as the admission estimate (bedrock/request/token-estimate.ts). */
+const CHARS_PER_TOKEN = 4;
+
+/** Characters of model output streamed so far (text, tool input, reasoning), for an estimate. */
+class OutputCounter {
+  outputChars = 0;
+
+  count(event: ConverseStreamOutput): void {
+    const delta = event.contentBlockDelta?.delta;
+    if (!delta) return;
+    this.outputChars += (delta.text?.length ?? 0) + (delta.toolUse?.input?.length ?? 0) + (delta.reasoningContent?.text?.length ?? 0);
+  }
+}
+
+function estimatedUsage(body: BedrockRequest["body"], outputChars: number): TokenUsage {
+  return { inputTokens: estimateInputTokens(body), outputTokens: Math.ceil(outputChars / CHARS_PER_TOKEN), cacheReadTokens: 0, cacheWriteTokens: 0 };
 }
 
 function chatId(requestId: string): string {

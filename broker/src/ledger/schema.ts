@@ -83,6 +83,13 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: "usage.usage_estimated: 1 when Bedrock reported no usage (stream cut short) and the broker estimated it",
+    up(db) {
+      db.exec("ALTER TABLE usage ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1))");
+    },
+  },
 ];
 
 export const LEDGER_SCHEMA_VERSION: number = MIGRATIONS.length;

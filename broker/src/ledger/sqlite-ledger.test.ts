@@ -30,7 +30,7 @@ const MIN = 60_000;
 describe("SqliteLedger: append and read back", () => {
   it("round-trips every field, nulls included, and rounds fractional latencies", async () => {
     const { ledger } = open();
-    const full = usageRecord({ latencyMs: 2300.4, ttftMs: 640.6 });
+    const full = usageRecord({ latencyMs: 2300.4, ttftMs: 640.6, usageEstimated: true });
     const sparse = usageRecord({
       project: null,
       deployment: null,
@@ -47,7 +47,8 @@ describe("SqliteLedger: append and read back", () => {
     });
     await appendAll(ledger, [full, sparse]);
     const rows = ledger.recent({});
-    expect(rows).toEqual([{ ...sparse }, { ...full, latencyMs: 2300, ttftMs: 641 }]);
+    // usageEstimated left out reads back as false.
+    expect(rows).toEqual([{ ...sparse, usageEstimated: false }, { ...full, latencyMs: 2300, ttftMs: 641 }]);
   });
 
   it("resolves append only once another connection can read the row (committed)", async () => {

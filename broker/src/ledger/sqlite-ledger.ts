@@ -138,14 +138,14 @@ type InFlight =
 
 type RowParams = [
   string, number, string, string, string | null, string, string, string | null, UsageStatus, number,
-  number, number, number, number, number, number, number | null, number, string | null,
+  number, number, number, number, number, number, number | null, number, string | null, number,
 ];
 
 const COLUMNS =
   "id, time, user, team, project, requested_model, served_model, deployment, status, http_status, " +
-  "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd, latency_ms, ttft_ms, fallbacks, error_code";
+  "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd, latency_ms, ttft_ms, fallbacks, error_code, usage_estimated";
 
-const INSERT_SQL = `INSERT INTO usage (${COLUMNS}) VALUES (${Array(19).fill("?").join(", ")})`;
+const INSERT_SQL = `INSERT INTO usage (${COLUMNS}) VALUES (${Array(20).fill("?").join(", ")})`;
 function rollupSql(table: "usage_hourly" | "usage_daily", period: "hour" | "day"): string {
   return (
     `INSERT INTO ${table} (${period}, user, team, project, served_model, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd) ` +
@@ -212,6 +212,7 @@ interface RecordRow {
   ttft_ms: number | null;
   fallbacks: number;
   error_code: string | null;
+  usage_estimated: number;
 }
 
 const DEFAULT_RECENT_LIMIT = 50;
@@ -731,6 +732,7 @@ function fromRow(r: RecordRow): UsageRecord {
     ttftMs: r.ttft_ms,
     fallbacks: r.fallbacks,
     errorCode: r.error_code,
+    usageEstimated: r.usage_estimated === 1,
   };
 }
 
@@ -754,9 +756,10 @@ function toRow(r: UsageRecord): RowParams {
   }
   if (!Number.isFinite(r.latencyMs) || r.latencyMs < 0) bad("latencyMs", "a non-negative number");
   if (r.ttftMs !== null && (!Number.isFinite(r.ttftMs) || r.ttftMs < 0)) bad("ttftMs", "a non-negative number or null");
+  if (r.usageEstimated !== undefined && typeof r.usageEstimated !== "boolean") bad("usageEstimated", "a boolean");
   return [
     r.id, r.time, r.user, r.team, r.project, r.requestedModel, r.servedModel, r.deployment, r.status, r.httpStatus,
     r.inputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.outputTokens, r.costPicoUsd,
-    Math.round(r.latencyMs), r.ttftMs === null ? null : Math.round(r.ttftMs), r.fallbacks, r.errorCode,
+    Math.round(r.latencyMs), r.ttftMs === null ? null : Math.round(r.ttftMs), r.fallbacks, r.errorCode, r.usageEstimated === true ? 1 : 0,
   ];
 }

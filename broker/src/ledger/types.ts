@@ -32,6 +32,12 @@ export interface UsageRecord {
   ttftMs: number | null;
   fallbacks: number;
   errorCode: string | null;
+  /**
+   * True when Bedrock reported no usage (a stream cancelled, cut or failed before its final
+   * metadata event) and the tokens are the broker's estimate of what was sent and streamed.
+   * Absent means false.
+   */
+  usageEstimated?: boolean;
 }
 
 export interface UsageScope {

@@ -75,6 +75,8 @@ export const requestRecordSchema = z.object({
   ttftMs: z.number().nullable(),
   fallbacks: z.number(),
   errorCode: z.string().nullable(),
+  /** Bedrock reported no usage (stream cut short): the tokens and cost are the broker's estimate. */
+  usageEstimated: z.boolean(),
 });
 
 export const requestsResponseSchema = z.object({ data: z.array(requestRecordSchema) });

@@ -164,6 +164,7 @@ function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, con
           ttftMs: outcome?.timeToFirstTokenMs === undefined ? null : Math.round(outcome.timeToFirstTokenMs),
           fallbacks: outcome?.fallbacks ?? failed?.fallbacks ?? 0,
           errorCode,
+          usageEstimated: outcome?.usageEstimated === true,
         },
         outcome,
       );

@@ -110,5 +110,6 @@ export function toRequestRecord(record: UsageRecord): RequestRecord {
     ttftMs: record.ttftMs,
     fallbacks: record.fallbacks,
     errorCode: record.errorCode,
+    usageEstimated: record.usageEstimated === true,
   };
 }
