@@ -140,4 +140,12 @@ describe("policyDiff", () => {
     const lines = policyDiff(before, after);
     expect(lines).toEqual(["~ users.alice.keys: +tg_…(redacted)"]);
   });
+
+  it("shows a reordered fallback list, since fallbacks are tried in order", () => {
+    const withFallbacks = (fallbacks: string[]) =>
+      accessPolicy({ models: { ...allModels(), "claude-sonnet-4": model("claude-sonnet-4", { fallbacks }) } });
+    expect(diff(withFallbacks(["nova-pro", "claude-haiku-4-5"]), withFallbacks(["claude-haiku-4-5", "nova-pro"]))).toEqual([
+      '~ models.claude-sonnet-4.fallbacks: ["nova-pro","claude-haiku-4-5"] → ["claude-haiku-4-5","nova-pro"]',
+    ]);
+  });
 });

@@ -63,6 +63,9 @@ function entrySummary(field: Collection, entry: unknown): string {
   return ` (${details.join(", ")})`;
 }
 
+/** String lists whose order matters (model names tried one after another). */
+const ORDERED_LISTS: ReadonlySet<string> = new Set(["fallbacks", "contextFallbacks"]);
+
 function diffValue(path: PathSegment[], before: unknown, after: unknown, lines: string[]): void {
   if (jsonEqual(before, after)) return;
   const oldObject = asObject(before);
@@ -78,6 +81,11 @@ function diffValue(path: PathSegment[], before: unknown, after: unknown, lines: 
     for (const key of unionKeys(Object.keys(oldFields), oldFields, newFields)) {
       diffValue([...path, key], oldFields[key], newFields[key], lines);
     }
+    return;
+  }
+  if (isStringArray(before) && isStringArray(after) && ORDERED_LISTS.has(String(path.at(-1)))) {
+    // Tried in order: a reordering changes behaviour, so show the whole list.
+    lines.push(`~ ${formatJsonPath(path)}: ${render(before)} → ${render(after)}`);
     return;
   }
   if (isStringArray(before) && isStringArray(after)) {
