@@ -40,15 +40,23 @@ export function toBedrockRequest(request: ChatCompletionRequest, model: ModelPol
     vision: model.vision,
     thinking: output.thinkingBudget !== undefined,
     reasoningStore: context.reasoningStore,
+    cacheControl: model.promptCaching.enabled,
   });
   let thinkingBudget = output.thinkingBudget;
   let thinkingDroppedForHistory = false;
-  if (thinkingBudget !== undefined && conversation.lastToolTurnLacksThinking) {
+  // Claude also refuses thinking while tool_choice forces a tool ("required" or a named one).
+  const forcesTool = request.tool_choice === "required" || typeof request.tool_choice === "object";
+  if (thinkingBudget !== undefined && (conversation.lastToolTurnLacksThinking || forcesTool)) {
     // Bedrock refuses a tool-use continuation with thinking on unless the last assistant turn keeps
     // its signed thinking block. Without it, this turn runs without thinking rather than failing.
     thinkingBudget = undefined;
-    thinkingDroppedForHistory = true;
-    conversation = convertConversation(request.messages, { vision: model.vision, thinking: false, reasoningStore: context.reasoningStore });
+    thinkingDroppedForHistory = conversation.lastToolTurnLacksThinking;
+    conversation = convertConversation(request.messages, {
+      vision: model.vision,
+      thinking: false,
+      reasoningStore: context.reasoningStore,
+      cacheControl: model.promptCaching.enabled,
+    });
   }
 
   const isAnthropic = model.route.some((deployment) => /anthropic|claude/i.test(deployment.modelId));

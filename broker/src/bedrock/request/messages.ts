@@ -14,6 +14,11 @@ export interface ConversationOptions {
   /** Whether this request runs with extended thinking (so stored thinking blocks must be replayed). */
   thinking: boolean;
   reasoningStore: ReasoningStore;
+  /**
+   * Whether the client's `cache_control` marks become cache points. Off for models without prompt
+   * caching (or with it turned off in the policy): Bedrock refuses cache points there.
+   */
+  cacheControl: boolean;
 }
 
 export interface Conversation {
@@ -35,7 +40,6 @@ export function convertConversation(history: readonly ChatMessage[], options: Co
   const system: SystemContentBlock[] = [];
   const messages: Message[] = [];
   let explicitCachePoints = 0;
-  let lastToolTurnLacksThinking = false;
 
   const push = (role: "user" | "assistant", content: ContentBlock[]): void => {
     const previous = messages.at(-1);
@@ -57,7 +61,7 @@ export function convertConversation(history: readonly ChatMessage[], options: Co
       case "developer": {
         for (const part of textParts(message.content)) {
           if (part.text.trim() !== "") system.push({ text: part.text });
-          if (part.cache_control) {
+          if (part.cache_control && options.cacheControl) {
             system.push(CACHE_POINT);
             explicitCachePoints++;
           }
@@ -79,7 +83,7 @@ export function convertConversation(history: readonly ChatMessage[], options: Co
           } else {
             throw invalidRequest(`Content parts of type "${part.type}" are not supported by Tollgate.`, `${partAt}.type`, "unsupported_content");
           }
-          if ("cache_control" in part && part.cache_control) {
+          if ("cache_control" in part && part.cache_control && options.cacheControl) {
             content.push(CACHE_POINT);
             explicitCachePoints++;
           }
@@ -96,13 +100,10 @@ export function convertConversation(history: readonly ChatMessage[], options: Co
           if (thinking) {
             for (const block of thinking) content.push({ reasoningContent: block });
           }
-          lastToolTurnLacksThinking = !thinking;
-        } else {
-          lastToolTurnLacksThinking = false;
         }
         for (const part of message.content == null ? [] : textParts(message.content)) {
           if (part.text.trim() !== "") content.push({ text: part.text });
-          if (part.cache_control) {
+          if (part.cache_control && options.cacheControl) {
             content.push(CACHE_POINT);
             explicitCachePoints++;
           }
@@ -143,6 +144,11 @@ export function convertConversation(history: readonly ChatMessage[], options: Co
   // Bedrock conversations must open with a user turn.
   if (messages[0]?.role !== "user") messages.unshift({ role: "user", content: [{ text: EMPTY_TURN }] });
 
+  // Judged on the turns as sent, after empty assistant turns were dropped and consecutive ones
+  // merged: the last assistant turn, if it uses tools, must open with its signed thinking.
+  const lastAssistant = messages.findLast((message) => message.role === "assistant")?.content ?? [];
+  const lastToolTurnLacksThinking =
+    options.thinking && lastAssistant.some((block) => block.toolUse !== undefined) && lastAssistant[0]?.reasoningContent === undefined;
   return { system, messages, explicitCachePoints, lastToolTurnLacksThinking };
 }
 
