@@ -105,8 +105,13 @@ describe("the extension in code-server", () => {
     const manifest = readManifest();
     const vsix = vsixPath();
 
+    // Limits as an org would set them; the user's daily budget is the tightest, so the status bar shows it.
     harness = await startHarness({
-      policy: { ...TEST_POLICY, users: { tester: { ...TEST_POLICY.users.tester, limits: { dailyUsd: DAILY_BUDGET_USD } } } },
+      policy: {
+        ...TEST_POLICY,
+        teams: { eng: { ...TEST_POLICY.teams.eng, limits: { dailyUsd: 200, monthlyUsd: 3000 } } },
+        users: { tester: { ...TEST_POLICY.users.tester, limits: { rpm: 30, tpm: 2_000_000, dailyUsd: DAILY_BUDGET_USD, monthlyUsd: 300 } } },
+      },
     });
     harness.emulator.setHandler(() => ({ usage: USAGE }));
     // Some spend from earlier today, so the status bar starts from a non-zero number.
