@@ -30,7 +30,7 @@ describe("shared/examples/policy.sample.json", () => {
     expect(result.ok ? [] : formatPolicyProblems(result.problems)).toEqual([]);
   });
 
-  it("offers the demo's models, all through us. profiles in us-east-1", () => {
+  it("offers the demo's models, all through us. profiles, first in us-east-1", () => {
     if (!result.ok) throw new Error("sample invalid");
     expect([...result.policy.models.keys()]).toEqual([
       "claude-sonnet-4-5",
@@ -41,11 +41,12 @@ describe("shared/examples/policy.sample.json", () => {
       "llama3-3-70b",
     ]);
     for (const model of result.policy.models.values()) {
-      for (const deployment of model.route) {
-        expect(deployment.region).toBe("us-east-1");
-        expect(deployment.modelId.startsWith("us.")).toBe(true);
-      }
+      expect(model.route[0]?.region).toBe("us-east-1");
+      for (const deployment of model.route) expect(deployment.modelId.startsWith("us.")).toBe(true);
     }
+    // Routing shown: a second account through a role, fallbacks.
+    expect(result.policy.models.get("claude-sonnet-4-5")?.route[1]?.role?.arn).toMatch(/^arn:aws:iam::\d{12}:role\//);
+    expect(result.policy.models.get("claude-sonnet-4-5")?.routing.fallbacks).toEqual(["claude-sonnet-4", "claude-haiku-4-5"]);
     expect(result.policy.models.get("claude-sonnet-4-5")?.route[0]?.pricing.input).toBe(3.3);
     expect(result.policy.source.$schema).toBe("../policy.schema.json");
   });
