@@ -101,7 +101,18 @@ describe("the extension in code-server", () => {
     return path;
   }
 
+  /** Why setting up failed: every test then fails with it (a missing code-server is a failure, never a skip). */
+  let setupError: unknown;
+
   beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      setupError = error;
+    }
+  }, 240_000);
+
+  async function setUp(): Promise<void> {
     const manifest = readManifest();
     const vsix = vsixPath();
 
@@ -128,7 +139,7 @@ describe("the extension in code-server", () => {
     page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
     await page.goto(codeServer.url);
     await page.locator(".statusbar").waitFor({ timeout: 60_000 });
-  }, 240_000);
+  }
 
   afterAll(async () => {
     await browser?.close();
@@ -137,6 +148,7 @@ describe("the extension in code-server", () => {
   });
 
   beforeEach((context) => {
+    if (setupError) throw setupError;
     context.onTestFailed(async () => {
       await screenshot(`failed-${context.task.name.replace(/\W+/g, "-")}`).catch(() => undefined);
       console.error(`code-server output:\n${codeServer?.output().slice(-4000) ?? ""}\n\nextension logs:\n${extensionLogs(dirs.userData)}`);
