@@ -8,6 +8,8 @@ import OpenAI from "openai";
 import { keyHashEntry } from "@tollgate/shared";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createBrokerClient } from "../../extension/src/core/broker-client.js";
+import { streamChatCompletion } from "../../extension/src/core/chat-stream.js";
+import { toOpenAIMessages, toOpenAITools, ToolCallCollector } from "../../extension/src/core/lm-translate.js";
 import { EndpointCoordinator, readEndpointInfo, type EndpointInfo } from "../../extension/src/core/endpoint-coordinator.js";
 import { createEndpointServer, type ExchangeEnd } from "../../extension/src/core/endpoint-server.js";
 import { loadOrCreateLocalToken } from "../../extension/src/core/local-token.js";
@@ -204,5 +206,39 @@ describe("the extension's broker client against the real user API", () => {
     expect(data.byProject.map((row) => row.key)).toContain("demo-project");
     expect(data.quota.some((bar) => bar.title === "Daily budget" && bar.maxText === "$20.00")).toBe(true);
     expect(data.spendTodayUsd).toBeGreaterThan(0);
+  });
+});
+
+describe("the language-model provider's stream straight from the broker", () => {
+  it("streams text and whole tool calls, as the developer, with the project", async () => {
+    h.emulator.setHandler(() => ({ content: [{ text: "Let me look." }, { toolUse: { name: "read_file", input: { path: "src/a.ts" } } }], stopReason: "tool_use" }));
+    const collector = new ToolCallCollector();
+    let text = "";
+    const statuses: number[] = [];
+    for await (const chunk of streamChatCompletion({
+      brokerUrl: h.broker.url,
+      key: TEST_KEY,
+      project: "lm-project",
+      body: {
+        model: "claude-sonnet-4-5",
+        messages: toOpenAIMessages([{ role: "user", parts: [{ kind: "text", text: "Read a.ts" }] }]),
+        tools: toOpenAITools([{ name: "read_file", description: "Reads a file", inputSchema: { type: "object", properties: { path: { type: "string" } } } }]),
+        tool_choice: "auto",
+      },
+      onResponse: (status) => statuses.push(status),
+    })) {
+      text += chunk.choices?.[0]?.delta?.content ?? "";
+      collector.add(chunk.choices?.[0]?.delta?.tool_calls);
+    }
+    expect(statuses).toEqual([200]);
+    expect(text).toBe("Let me look.");
+    expect(collector.finish()).toEqual([{ callId: expect.any(String), name: "read_file", input: { path: "src/a.ts" } }]);
+    const [row] = ((await (await h.call("/v1/me/requests?limit=1")).json()) as { data: Array<{ project: string | null; status: string }> }).data;
+    expect(row).toMatchObject({ project: "lm-project", status: "ok" });
+  });
+
+  it("throws the broker's error for a refused request", async () => {
+    const stream = streamChatCompletion({ brokerUrl: h.broker.url, key: TEST_KEY, body: { model: "no-such-model", messages: [user("hi")] } });
+    await expect(stream.next()).rejects.toMatchObject({ kind: "http", status: 404 });
   });
 });

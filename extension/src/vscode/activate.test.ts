@@ -22,6 +22,7 @@ const manifest = JSON.parse(readFileSync(new URL("../../package.json", import.me
 let broker: Server;
 let brokerHits: Array<{ url: string; auth: string | undefined; project: string | undefined }> = [];
 let spent = 4.2;
+const lmBodies: Array<Record<string, unknown>> = [];
 let fakes: ReturnType<typeof createFakeVscode>;
 let extension: typeof import("./extension.js");
 let home: string;
@@ -37,7 +38,11 @@ const context = {
 beforeAll(async () => {
   broker = http.createServer((req, res) => {
     brokerHits.push({ url: req.url ?? "", auth: req.headers.authorization, project: req.headers["x-tollgate-project"] as string | undefined });
-    req.resume();
+    let body = "";
+    req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+    req.on("end", () => route(req, res, body));
+  });
+  const route = (req: http.IncomingMessage, res: http.ServerResponse, body: string): void => {
     const json = (status: number, body: unknown, headers: Record<string, string> = {}): void => {
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(body));
@@ -52,12 +57,27 @@ beforeAll(async () => {
         return json(200, usage);
       case "/v1/me/requests":
         return json(200, { data: [] });
+      case "/v1/models":
+        return json(200, { object: "list", data: [{ id: "claude-sonnet-4-5", object: "model" }] });
       case "/v1/chat/completions":
+        if (body.includes('"stream":true') && body.includes("claude-sonnet-4-5")) {
+          lmBodies.push(JSON.parse(body) as Record<string, unknown>);
+          res.writeHead(200, { "content-type": "text/event-stream" });
+          const chunk = (delta: unknown) => `data: ${JSON.stringify({ choices: [{ index: 0, delta }] })}\n\n`;
+          res.end(
+            chunk({ content: "Hello" }) +
+              chunk({ content: " there" }) +
+              chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "ls", arguments: '{"dir":' } }] }) +
+              chunk({ tool_calls: [{ index: 0, function: { arguments: '"."}' } }] }) +
+              "data: [DONE]\n\n",
+          );
+          return;
+        }
         return json(429, { error: { message: "user tester: 30 requests per minute; retry in 9 s", type: "rate_limit_error", code: "rate_limit_exceeded", param: null } }, { "retry-after": "9" });
       default:
         return json(404, { error: { message: "no", type: "invalid_request_error", code: "not_found", param: null } });
     }
-  });
+  };
   await new Promise<void>((resolve) => broker.listen(0, "127.0.0.1", resolve));
   home = tempDir("tollgate-activate-");
   process.env.HOME = home;
@@ -138,6 +158,30 @@ describe("activation", () => {
     await secrets.store("tollgate.apiKey", KEY);
     await expect.poll(() => item()?.text).toMatch(/^\$\(pulse\) \$17\.00 \/ \$20\.00/);
     expect(fakes.logLines.join("\n")).not.toContain(KEY);
+  });
+
+  it("offers the broker's models through vscode.lm and streams their answers, tool calls included", async () => {
+    interface Provider {
+      provideLanguageModelChatInformation(options: { silent: boolean }, token: unknown): Promise<Array<{ id: string; capabilities: object }>>;
+      provideLanguageModelChatResponse(model: { id: string }, messages: unknown[], options: unknown, progress: { report(part: unknown): void }, token: unknown): Promise<void>;
+    }
+    const provider = fakes.lmProviders.get("tollgate") as Provider | undefined;
+    expect(provider).toBeDefined();
+    const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
+    const models = await provider!.provideLanguageModelChatInformation({ silent: true }, token);
+    expect(models.map((m) => m.id)).toEqual(["claude-sonnet-4-5"]);
+    const parts: unknown[] = [];
+    const { LanguageModelTextPart, LanguageModelToolCallPart } = fakes.fake;
+    await provider!.provideLanguageModelChatResponse(
+      models[0]!,
+      [{ role: 1, content: [new LanguageModelTextPart("Hi")], name: undefined }],
+      { tools: [{ name: "ls", description: "List", inputSchema: { type: "object" } }], toolMode: 1 },
+      { report: (part) => parts.push(part) },
+      token,
+    );
+    expect(parts).toEqual([new LanguageModelTextPart("Hello"), new LanguageModelTextPart(" there"), new LanguageModelToolCallPart("call_1", "ls", { dir: "." })]);
+    expect(lmBodies[0]).toMatchObject({ model: "claude-sonnet-4-5", messages: [{ role: "user", content: "Hi" }], tool_choice: "auto", stream: true });
+    expect(brokerHits.filter((hit) => hit.url === "/v1/chat/completions").at(-1)).toMatchObject({ auth: `Bearer ${KEY}`, project: "acme-web" });
   });
 
   it("removes endpoint.json when deactivated", async () => {

@@ -11,6 +11,7 @@ import { projectName } from "../core/project.js";
 import { StatusModel } from "../core/status.js";
 import { configureCline } from "./configure-cline.js";
 import { KeyService } from "./key-service.js";
+import { registerLmProvider } from "./lm-provider.js";
 import { createLogger } from "./logger.js";
 import { createSettings } from "./settings.js";
 import { signIn, signOut } from "./sign-in.js";
@@ -128,6 +129,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
     }),
   );
+
+  // Beyond: the org's models for other extensions through vscode.lm (where VS Code has the API).
+  try {
+    const lmProvider = registerLmProvider({
+      client,
+      brokerUrl: settings.brokerUrl,
+      developerKey: () => keys.key(),
+      project,
+      log,
+      onResponse: (status, headers) => model.applyResponse(status, headers),
+      onDone: () => {
+        poller.nudge(0);
+        void webviews.refresh();
+      },
+    });
+    if (lmProvider) context.subscriptions.push(lmProvider);
+  } catch (error) {
+    log.warn(`language models: could not register: ${(error as Error).message}`);
+  }
 
   poller.start();
   try {

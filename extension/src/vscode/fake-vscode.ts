@@ -16,6 +16,23 @@ export class EventEmitter<T> {
   }
 }
 
+export class LanguageModelTextPart {
+  constructor(readonly value: string) {}
+}
+export class LanguageModelToolCallPart {
+  constructor(
+    readonly callId: string,
+    readonly name: string,
+    readonly input: object,
+  ) {}
+}
+export class LanguageModelToolResultPart {
+  constructor(
+    readonly callId: string,
+    readonly content: unknown[],
+  ) {}
+}
+
 export class ThemeColor {
   constructor(readonly id: string) {}
 }
@@ -85,6 +102,7 @@ export function createFakeVscode(settings: Record<string, unknown> = {}) {
   const messages: Array<{ level: string; text: string }> = [];
   const logLines: string[] = [];
   const viewProviders = new Map<string, unknown>();
+  const lmProviders = new Map<string, unknown>();
   let clipboard = "";
 
   const channel = {
@@ -99,6 +117,18 @@ export function createFakeVscode(settings: Record<string, unknown> = {}) {
 
   const fake = {
     EventEmitter,
+    LanguageModelTextPart,
+    LanguageModelToolCallPart,
+    LanguageModelToolResultPart,
+    LanguageModelChatMessageRole: { User: 1, Assistant: 2 },
+    LanguageModelChatToolMode: { Auto: 1, Required: 2 },
+    Disposable: { from: (...items: Array<{ dispose(): unknown }>) => ({ dispose: () => items.forEach((item) => item.dispose()) }) },
+    lm: {
+      registerLanguageModelChatProvider: (vendor: string, provider: unknown) => {
+        lmProviders.set(vendor, provider);
+        return { dispose: () => lmProviders.delete(vendor) };
+      },
+    },
     ThemeColor,
     MarkdownString,
     StatusBarAlignment: { Left: 1, Right: 2 },
@@ -157,7 +187,7 @@ export function createFakeVscode(settings: Record<string, unknown> = {}) {
     },
     env: { clipboard: { writeText: async (text: string) => void (clipboard = text), readText: async () => clipboard } },
   };
-  return { fake, commands, statusBarItems, panels, messages, logLines, viewProviders, uri };
+  return { fake, commands, statusBarItems, panels, messages, logLines, viewProviders, lmProviders, uri };
 }
 
 export function fakeSecrets() {
