@@ -109,6 +109,12 @@ export class Router {
       }
 
       for (const deployment of order) {
+        // Another request may have found it throttled while this one tried the previous deployment.
+        const health = this.health.of(model.name, deployment.id);
+        if (health.isCooling(this.health.now())) {
+          cooling.push(health);
+          continue;
+        }
         const target = targetOf(model, deployment, translated);
         const lease = this.lease(target, failures, request.signal);
         try {
