@@ -11,6 +11,7 @@ const SONNET_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const SONNET_4_5 = "us.anthropic.claude-sonnet-4-5-20250929-v1:0";
 const HAIKU_4_5 = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 const ROLE_B = "arn:aws:iam::222222222222:role/bedrock-invoke";
+const APP_PROFILE = "arn:aws:bedrock:us-east-1:111111111111:application-inference-profile/a1b2c3d4e5f6";
 const NARROW_KEY = "tg_test-narrow-user-key-0002";
 
 const ROUTING_POLICY = {
@@ -40,6 +41,12 @@ const ROUTING_POLICY = {
       cooldown: { initialMs: 20_000, maxMs: 60_000 },
     },
     "claude-haiku-4-5": { route: [{ id: "haiku-use1", modelId: HAIKU_4_5, region: "us-east-1" }] },
+    "team-sonnet": {
+      route: [{ id: "app-profile", modelId: APP_PROFILE, region: "us-east-1" }],
+      pricing: { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 },
+      contextWindow: 200_000,
+      maxOutputTokens: 64_000,
+    },
     "claude-sonnet-4-5": { route: [{ id: "s45-usw2", modelId: SONNET_4_5, region: "us-west-2" }] },
   },
 };
@@ -174,6 +181,14 @@ describe("fail-over across deployments", () => {
     expect(h.emulator.calls.map((c) => c.modelId)).toEqual([SONNET_4, SONNET_4_5]);
     const row = await ledgerRow(response.headers.get("x-request-id"));
     expect(row).toMatchObject({ servedModel: "claude-sonnet-4-5", fallbacks: 1 });
+  });
+
+  it("an application inference profile ARN works as modelId, priced by the policy", async () => {
+    const { response } = await h.client.chat.completions.create({ ...ask, model: "team-sonnet" }).withResponse();
+    expect(response.headers.get("x-tollgate-deployment")).toBe("app-profile");
+    expect(h.emulator.calls[0]).toMatchObject({ modelId: APP_PROFILE, region: "us-east-1", finished: true });
+    const row = await ledgerRow(response.headers.get("x-request-id"));
+    expect(Math.round(row.costUsd * 1e12)).toBe(costPicoUsd(usageOf(h.emulator.calls[0]), { input: 3, output: 15, cacheRead: 0.3, cacheWrite: 3.75 }));
   });
 
   it("a request error (not the deployment's fault) is answered at once, without failing over", async () => {
