@@ -154,3 +154,41 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant<Mutation>({ op: "wrap" }),
   fc.record({ op: fc.constant("unknown-key" as const), key: fc.string({ maxLength: 12 }), value: fc.jsonValue({ maxDepth: 2 }) }),
 );
+
+/** JSON.stringify without recursion, for values nested deeper than the stack allows. */
+export function toJsonText(value: unknown): string {
+  const out: string[] = [];
+  type Frame = { kind: "value"; value: unknown } | { kind: "text"; text: string };
+  const stack: Frame[] = [{ kind: "value", value }];
+  while (stack.length > 0) {
+    const frame = stack.pop();
+    if (frame === undefined) break;
+    if (frame.kind === "text") {
+      out.push(frame.text);
+      continue;
+    }
+    const v = frame.value;
+    if (Array.isArray(v)) {
+      const frames: Frame[] = [{ kind: "text", text: "[" }];
+      v.forEach((child, index) => {
+        if (index > 0) frames.push({ kind: "text", text: "," });
+        frames.push({ kind: "value", value: child === undefined ? null : child });
+      });
+      frames.push({ kind: "text", text: "]" });
+      for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i] as Frame);
+    } else if (v !== null && typeof v === "object") {
+      const frames: Frame[] = [{ kind: "text", text: "{" }];
+      Object.entries(v)
+        .filter(([, child]) => child !== undefined)
+        .forEach(([key, child], index) => {
+          frames.push({ kind: "text", text: `${index > 0 ? "," : ""}${JSON.stringify(key)}:` });
+          frames.push({ kind: "value", value: child });
+        });
+      frames.push({ kind: "text", text: "}" });
+      for (let i = frames.length - 1; i >= 0; i--) stack.push(frames[i] as Frame);
+    } else {
+      out.push(JSON.stringify(v) ?? "null");
+    }
+  }
+  return out.join("");
+}

@@ -38,6 +38,17 @@ interface BodyParserError {
   message?: string;
   status?: number;
   expose?: boolean;
+  body?: unknown;
+}
+
+function isJsonScalar(body: unknown): boolean {
+  if (typeof body !== "string") return false;
+  try {
+    const value: unknown = JSON.parse(body);
+    return value === null || typeof value !== "object";
+  } catch {
+    return false;
+  }
 }
 
 function fromBodyParserError(error: unknown): ApiError | undefined {
@@ -50,6 +61,8 @@ function fromBodyParserError(error: unknown): ApiError | undefined {
         "request_too_large",
       );
     case "entity.parse.failed":
+      // body-parser refuses JSON that is not an object or array with a made-up syntax error.
+      if (isJsonScalar(e.body)) return invalidRequest("The request body must be a JSON object sent with content-type: application/json.", undefined, "invalid_body");
       return invalidRequest(`The request body is not valid JSON: ${e.message ?? "parse error"}.`, undefined, "invalid_json");
     case "encoding.unsupported":
     case "charset.unsupported":
