@@ -1,3 +1,4 @@
+import { isIPv4 } from "node:net";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -89,8 +90,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     if (error instanceof StartupError) return fail(error.message);
     throw error;
   }
-  if (!isLoopback(values.host)) {
-    logger.warn({ host: values.host }, "serving on a non-loopback address: put TLS (a reverse proxy) in front of it");
+  // Judged on the address actually bound: "--host 127.example.com" may resolve anywhere.
+  const bound = new URL(broker.url).hostname.replace(/^\[|\]$/g, "");
+  if (!isLoopback(bound)) {
+    logger.warn({ host: values.host, address: bound }, "serving on a non-loopback address: put TLS (a reverse proxy) in front of it");
   }
   // Signal handlers go in before the "listening" line: a supervisor may send SIGTERM the moment it
   // reads that line, and a signal without a handler would kill the process mid-request.
@@ -134,8 +137,10 @@ function clientTimeouts(headersArg: string | undefined, requestArg: string | und
   return { headersTimeoutMs, requestTimeoutMs };
 }
 
-function isLoopback(host: string): boolean {
-  return host === "localhost" || host === "::1" || host.startsWith("127.");
+/** Whether a bound IP address is a loopback one (127.0.0.0/8, ::1, or 127.x mapped into IPv6). */
+function isLoopback(address: string): boolean {
+  const v4 = address.toLowerCase().replace(/^::ffff:/, "");
+  return address === "::1" || (isIPv4(v4) && v4.startsWith("127."));
 }
 
 function fail(reason: string): number {
