@@ -55,6 +55,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     imds,
     connections: () => ({ ...transport.connections }),
     failAssumeRole: (roleArn, fail) => sts.refuse(roleArn, fail),
+    setAssumeRoleSessionSeconds: (seconds) => (sts.sessionSecondsOverride = seconds),
     reset: () => {
       handler = undefined;
       log.clear();

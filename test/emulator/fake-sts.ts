@@ -14,6 +14,8 @@ const KEPT_CALLS = 1000;
 export class FakeSts {
   readonly calls: AssumeRoleCall[] = [];
   private readonly refusedRoles = new Set<string>();
+  /** When set, sessions last this long whatever was asked (to exercise clients' refresh). */
+  sessionSecondsOverride: number | undefined;
 
   static handles(method: string, path: string): boolean {
     return method === "POST" && (path === "/" || path.startsWith("/?"));
@@ -55,7 +57,8 @@ export class FakeSts {
     const accessKeyId = `ASIASTS${account}${randomKeyChars(4)}`;
     call.issuedAccessKeyId = accessKeyId;
     const roleName = roleArn.split("/").pop() ?? "role";
-    const expiration = new Date(Date.now() + (Number.isFinite(duration) ? duration : DEFAULT_DURATION_SECONDS) * 1000);
+    const seconds = this.sessionSecondsOverride ?? (Number.isFinite(duration) ? duration : DEFAULT_DURATION_SECONDS);
+    const expiration = new Date(Date.now() + seconds * 1000);
     sendXml(exchange, 200, `<AssumeRoleResponse xmlns="${XMLNS}">
   <AssumeRoleResult>
     <Credentials>
@@ -77,6 +80,7 @@ export class FakeSts {
   reset(): void {
     this.calls.length = 0;
     this.refusedRoles.clear();
+    this.sessionSecondsOverride = undefined;
   }
 }
 

@@ -122,6 +122,8 @@ export interface Emulator {
   /** Connections accepted per protocol since start: shows whether a client spoke h2c or HTTP/1.1. */
   connections(): { http1: number; http2: number };
   failAssumeRole(roleArn: string, fail: boolean): void;
+  /** Role sessions last this many seconds whatever the client asked (undefined: as asked). */
+  setAssumeRoleSessionSeconds(seconds: number | undefined): void;
   /** Clears calls, totals, AssumeRole records and refusals, the handler and the prompt cache; IMDS is available again. */
   reset(): void;
   /** Closes every socket, hung requests and HTTP/2 sessions included. */

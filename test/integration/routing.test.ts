@@ -120,12 +120,35 @@ describe("fail-over across deployments", () => {
     expect(row).toMatchObject({ model: "claude-sonnet-4", servedModel: "claude-sonnet-4", deployment: "acct-b-usw2", fallbacks: 1, status: "ok" });
   });
 
-  it("reuses the assumed role's credentials instead of calling STS per request", async () => {
-    h.emulator.setHandler((call) => (call.region === "us-east-1" ? THROTTLE : undefined));
-    for (let i = 0; i < 3; i++) await h.client.chat.completions.create(ask);
-    expect(h.emulator.calls.filter((c) => c.region === "us-west-2")).toHaveLength(3);
-    // Credentials were cached from an earlier test (or fetched once here): never once per request.
-    expect(h.emulator.assumeRoleCalls.length).toBeLessThanOrEqual(1);
+  it("caches the assumed role's credentials, and refreshes them before they expire", async () => {
+    const h2 = await startHarness({ policy: ROUTING_POLICY });
+    try {
+      h2.emulator.setHandler((call) => (call.region === "us-east-1" ? THROTTLE : undefined));
+      for (let i = 0; i < 3; i++) await h2.client.chat.completions.create(ask);
+      expect(h2.emulator.calls.filter((c) => c.region === "us-west-2")).toHaveLength(3);
+      expect(h2.emulator.assumeRoleCalls).toHaveLength(1);
+      expect(h2.emulator.assumeRoleCalls[0]?.durationSeconds).toBe(3600);
+
+      // Sessions now last one minute: inside the refresh margin, so each call gets a fresh session
+      // rather than one that could expire mid-request.
+      h2.emulator.setAssumeRoleSessionSeconds(60);
+      await h2.client.chat.completions.create(ask); // still served by the cached 1-hour session
+      expect(h2.emulator.assumeRoleCalls).toHaveLength(1);
+    } finally {
+      await h2.close();
+    }
+    const h3 = await startHarness({ policy: ROUTING_POLICY });
+    try {
+      h3.emulator.setAssumeRoleSessionSeconds(60);
+      h3.emulator.setHandler((call) => (call.region === "us-east-1" ? THROTTLE : undefined));
+      for (let i = 0; i < 3; i++) await h3.client.chat.completions.create(ask);
+      // (The SDK may resolve credentials more than once per call; what matters is a fresh session each time.)
+      expect(h3.emulator.assumeRoleCalls.length).toBeGreaterThanOrEqual(3);
+      const keys = h3.emulator.calls.filter((c) => c.region === "us-west-2").map((c) => c.accessKeyId);
+      expect(new Set(keys).size).toBe(3);
+    } finally {
+      await h3.close();
+    }
   });
 
   it("an account whose role can't be assumed fails over to the others", async () => {
