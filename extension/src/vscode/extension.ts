@@ -4,6 +4,7 @@ import * as vscode from "vscode";
 import { BrokerError, createBrokerClient } from "../core/broker-client.js";
 import { configDir } from "../core/config-dir.js";
 import { EndpointCoordinator, type EndpointRole } from "../core/endpoint-coordinator.js";
+import { signalExchange, watchExchanges } from "../core/exchange-signal.js";
 import { createEndpointServer } from "../core/endpoint-server.js";
 import { loadOrCreateLocalToken } from "../core/local-token.js";
 import { Poller, type PollOutcome } from "../core/poller.js";
@@ -92,9 +93,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
           },
           onExchangeEnd: (event) => {
             if (COMPLETION_PATHS.test(event.path) && event.outcome !== "local") {
-              // Spend is known once the response ends: ask the broker where we stand now.
+              // Spend is known once the response ends: ask the broker where we stand now, here
+              // and in the other windows that use this endpoint.
               poller.nudge(0);
               void webviews.refresh();
+              try {
+                signalExchange(dir);
+              } catch (error) {
+                log.warn(`exchange signal: ${(error as Error).message}`);
+              }
             }
           },
           onBrokerUnreachable: () => model.applyOffline(),
@@ -106,6 +113,18 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     await coordinator.start();
   };
   context.subscriptions.push({ dispose: () => void coordinator?.dispose() });
+  // Requests served by another window's endpoint: update here too.
+  context.subscriptions.push(
+    watchExchanges(
+      dir,
+      () => {
+        if (coordinator?.role.kind === "serving") return; // this window already updated itself
+        poller.nudge(0);
+        void webviews.refresh();
+      },
+      log,
+    ),
+  );
 
   const refreshAll = (): void => {
     keys.invalidate();
