@@ -49,7 +49,7 @@ describe("admin and user credentials are separate", () => {
   // access.test.ts covers GET /v1/models with the admin token and GET /admin/policy with a user key.
   it("refuses the admin token on every user route, by either header, without calling Bedrock", async () => {
     for (const [method, path] of [["POST", "/v1/chat/completions"], ["GET", "/v1/me"], ["GET", "/v1/me/usage"], ["GET", "/v1/me/requests"]] as const) {
-      for (const headers of [{ authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, { "x-api-key": TEST_ADMIN_TOKEN }]) {
+      for (const headers of [{ authorization: `Bearer ${TEST_ADMIN_TOKEN}` }, { "x-api-key": TEST_ADMIN_TOKEN }] as Array<Record<string, string>>) {
         const response = await fetch(`${h.broker.url}${path}`, { method, headers: { ...headers, "content-type": "application/json" }, ...(method === "POST" ? { body: chatBody() } : {}) });
         expect(response.status, `${method} ${path}`).toBe(401);
         expect(await errorCode(response)).toBe("invalid_api_key");
@@ -71,7 +71,7 @@ describe("admin and user credentials are separate", () => {
     ] as const;
     for (const [method, path] of routes) {
       for (const key of [TEST_KEY, ALICE_KEY]) {
-        for (const headers of [{ authorization: `Bearer ${key}` }, { "x-api-key": key }]) {
+        for (const headers of [{ authorization: `Bearer ${key}` }, { "x-api-key": key }] as Array<Record<string, string>>) {
           const body = method === "PUT" ? JSON.stringify(policy) : method === "POST" ? JSON.stringify({ version: 1 }) : undefined;
           const response = await fetch(`${h.broker.url}${path}`, { method, headers: { ...headers, "content-type": "application/json" }, ...(body ? { body } : {}) });
           expect(response.status, `${method} ${path}`).toBe(401);
