@@ -8,12 +8,12 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import OpenAI from "openai";
-import type { Browser, FrameLocator, Locator, Page } from "playwright-core";
+import type { FrameLocator, Locator } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MeResponse, RequestsResponse } from "@tollgate/shared";
 import { startHarness, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
-import { launchChromium } from "./support/browser.js";
-import { installExtension, makeDirs, readManifest, startCodeServer, writeUserSettings, type CodeServer, type CodeServerDirs } from "./support/code-server.js";
+import { readManifest } from "./support/code-server.js";
+import { openWorkbench, type Workbench } from "./support/workbench.js";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const SCREENSHOTS = join(REPO_ROOT, "test-results/e2e");
@@ -56,18 +56,52 @@ function settings(colorTheme: string): Record<string, unknown> {
   };
 }
 
-describe("the extension in code-server", () => {
-  let harness: Harness;
-  let dirs: CodeServerDirs;
-  let codeServer: CodeServer | undefined;
-  let browser: Browser | undefined;
-  let page: Page;
+/** Why setting up failed: the suite's tests then fail with it (a missing code-server is a failure, never a skip). */
+function setUpOnce(setUp: () => Promise<void>): void {
+  let setupError: unknown;
+  beforeAll(async () => {
+    try {
+      await setUp();
+    } catch (error) {
+      setupError = error;
+    }
+  }, 240_000);
+  beforeEach(() => {
+    if (setupError) throw setupError;
+  });
+}
 
-  const statusItem = (): Locator => page.locator('footer[role="status"] [aria-label^="Tollgate"]').first();
-  const usagePanel = (): FrameLocator => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+/** On a failing test: a screenshot, code-server's output and the extension's logs. */
+function reportFailures(workbench: () => Workbench | undefined): void {
+  beforeEach((context) => {
+    context.onTestFailed(async () => {
+      const bench = workbench();
+      if (!bench) return;
+      mkdirSync(SCREENSHOTS, { recursive: true });
+      await bench.page.screenshot({ path: join(SCREENSHOTS, `failed-${context.task.name.replace(/\W+/g, "-")}.png`) }).catch(() => undefined);
+      console.error(`code-server output:\n${bench.codeServer.output().slice(-4000)}\n\nextension logs:\n${extensionLogs(bench.dirs.userData)}`);
+    });
+  });
+}
+
+describe("the extension in code-server", () => {
+  let harness: Harness | undefined;
+  let bench: Workbench | undefined;
+
+  /** The workbench; throws (failing the test) if it did not open. */
+  const wb = (): Workbench => {
+    if (!bench) throw new Error("the workbench is not open");
+    return bench;
+  };
+  const broker = (): Harness => {
+    if (!harness) throw new Error("the broker is not running");
+    return harness;
+  };
+  const statusItem = (): Locator => wb().statusItem();
+  const usagePanel = (): FrameLocator => wb().webview();
 
   async function me(): Promise<MeResponse> {
-    const response = await harness.call("/v1/me");
+    const response = await broker().call("/v1/me");
     expect(response.status).toBe(200);
     return (await response.json()) as MeResponse;
   }
@@ -76,46 +110,22 @@ describe("the extension in code-server", () => {
     if (!budget) throw new Error("the broker's /v1/me has no daily budget for user tester");
     return budget.spentUsd;
   }
+  const endpointFile = (): string => join(wb().dirs.home, ".config/tollgate/endpoint.json");
   function endpoint(): { baseUrl: string; apiKey: string; pid: number } {
     return JSON.parse(readFileSync(endpointFile(), "utf8")) as { baseUrl: string; apiKey: string; pid: number };
-  }
-  const endpointFile = (): string => join(dirs.home, ".config/tollgate/endpoint.json");
-
-  /** Picks `title` in the command palette (F1), then `item` in the quick pick that follows, if given. */
-  async function runCommand(title: string, item?: string): Promise<void> {
-    const input = page.locator(".quick-input-widget input");
-    await page.keyboard.press("F1");
-    await input.waitFor({ timeout: 10_000 });
-    await input.fill(`>${title}`);
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: title }).first().click({ timeout: 15_000 });
-    if (item === undefined) return;
-    await input.fill(item);
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: item }).first().click({ timeout: 15_000 });
   }
 
   async function screenshot(name: string, locator?: Locator): Promise<string> {
     mkdirSync(SCREENSHOTS, { recursive: true });
     const path = join(SCREENSHOTS, `${name}.png`);
     if (locator) await locator.screenshot({ path });
-    else await page.screenshot({ path });
+    else await wb().page.screenshot({ path });
     return path;
   }
 
-  /** Why setting up failed: every test then fails with it (a missing code-server is a failure, never a skip). */
-  let setupError: unknown;
-
-  beforeAll(async () => {
-    try {
-      await setUp();
-    } catch (error) {
-      setupError = error;
-    }
-  }, 240_000);
-
-  async function setUp(): Promise<void> {
+  setUpOnce(async () => {
     const manifest = readManifest();
     const vsix = vsixPath();
-
     // Limits as an org would set them; the user's daily budget is the tightest, so the status bar shows it.
     harness = await startHarness({
       policy: {
@@ -127,32 +137,19 @@ describe("the extension in code-server", () => {
     harness.emulator.setHandler(() => ({ usage: USAGE }));
     // Some spend from earlier today, so the status bar starts from a non-zero number.
     await harness.client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Earlier today" }] });
-
-    dirs = makeDirs();
-    dirs.workspace = join(dirs.workspace, PROJECT);
-    mkdirSync(dirs.workspace);
-    writeUserSettings(dirs, settings("Default Dark Modern"));
-    await installExtension(manifest, dirs, vsix);
-    codeServer = await startCodeServer(manifest, dirs, { TOLLGATE_API_KEY: TEST_KEY, TOLLGATE_BROKER_URL: harness.broker.url });
-
-    browser = await launchChromium(manifest.chromium);
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
-    await page.goto(codeServer.url);
-    await page.locator(".statusbar").waitFor({ timeout: 60_000 });
-  }
+    bench = await openWorkbench({
+      manifest,
+      vsix,
+      project: PROJECT,
+      settings: settings("Default Dark Modern"),
+      env: { TOLLGATE_API_KEY: TEST_KEY, TOLLGATE_BROKER_URL: harness.broker.url },
+    });
+  });
+  reportFailures(() => bench);
 
   afterAll(async () => {
-    await browser?.close();
-    await codeServer?.stop();
+    await bench?.close();
     await harness?.close();
-  });
-
-  beforeEach((context) => {
-    if (setupError) throw setupError;
-    context.onTestFailed(async () => {
-      await screenshot(`failed-${context.task.name.replace(/\W+/g, "-")}`).catch(() => undefined);
-      console.error(`code-server output:\n${codeServer?.output().slice(-4000) ?? ""}\n\nextension logs:\n${extensionLogs(dirs.userData)}`);
-    });
   });
 
   it("shows today's spend against the daily budget in the status bar", async () => {
@@ -183,14 +180,15 @@ describe("the extension in code-server", () => {
     expect(after).toBeGreaterThan(before);
     // "At once": from the response's headers, well before the 30 s poll.
     await expect.poll(() => statusItem().innerText(), { timeout: 15_000 }).toContain(`${usd(after)} / ${usd(DAILY_BUDGET_USD)}`);
-    await screenshot("02-status-bar", page.locator('footer[role="status"]'));
+    await screenshot("02-status-bar", wb().page.locator('footer[role="status"]'));
 
     // The developer's identity and project were added by the extension.
-    const requests = (await (await harness.call("/v1/me/requests?limit=1")).json()) as RequestsResponse;
+    const requests = (await (await broker().call("/v1/me/requests?limit=1")).json()) as RequestsResponse;
     expect(requests.data[0]).toMatchObject({ user: "tester", model: MODEL, project: PROJECT, status: "ok" });
   });
 
   it("the status bar's tooltip and the README's screenshot", async () => {
+    const { page } = wb();
     const item = statusItem();
     await item.hover();
     const hover = page.locator(".monaco-hover, .workbench-hover, [role='tooltip']").filter({ visible: true }).first();
@@ -212,6 +210,7 @@ describe("the extension in code-server", () => {
   });
 
   it("the command palette has Tollgate: Show Usage", async () => {
+    const { page, runCommand } = wb();
     await runCommand("Tollgate: Show Usage");
     const tab = page.locator('.tab[aria-label^="Tollgate Usage"]');
     await tab.waitFor({ timeout: 15_000 });
@@ -237,9 +236,17 @@ describe("the extension in code-server", () => {
     await expect(rows.first().innerText()).resolves.toContain(usd(USAGE_COST_USD));
     await screenshot("04-usage-panel-requests");
 
-    // Another completion while the panel is open: the panel follows.
+    // Another completion while the panel is open, streamed as Cline sends it: the panel follows.
     const { baseUrl, apiKey } = endpoint();
-    await new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 }).chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Again" }] });
+    const stream = await new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 }).chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: "Again" }],
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let cost: unknown;
+    for await (const chunk of stream) if (chunk.usage) cost = (chunk.usage as { cost?: unknown }).cost;
+    expect(cost).toBeCloseTo(USAGE_COST_USD, 6);
     const after = await spentToday();
     await expect.poll(() => panel.locator('[data-testid="spend-today"]').innerText(), { timeout: 40_000 }).toBe(usd(after));
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
@@ -248,11 +255,56 @@ describe("the extension in code-server", () => {
   });
 
   it("the usage panel follows the theme", async () => {
+    const { page, runCommand } = wb();
     await runCommand("Preferences: Color Theme", "Light Modern");
     await expect.poll(() => page.locator(".monaco-workbench").getAttribute("class"), { timeout: 15_000 }).toMatch(/(^|\s)vs(\s|$)/);
     // The webview receives the new theme's variables a moment later.
     await page.waitForTimeout(1_000);
     await screenshot("06-usage-panel-light");
+  });
+});
+
+describe("a developer without a key", () => {
+  let harness: Harness | undefined;
+  let bench: Workbench | undefined;
+  const wb = (): Workbench => {
+    if (!bench) throw new Error("the workbench is not open");
+    return bench;
+  };
+
+  setUpOnce(async () => {
+    const manifest = readManifest();
+    const vsix = vsixPath();
+    harness = await startHarness({ policy: { ...TEST_POLICY, users: { tester: { ...TEST_POLICY.users.tester, limits: { dailyUsd: DAILY_BUDGET_USD } } } } });
+    // No TOLLGATE_API_KEY and no ~/.config/tollgate/credentials: only the broker's address.
+    bench = await openWorkbench({ manifest, vsix, project: PROJECT, settings: settings("Default Dark Modern"), env: { TOLLGATE_BROKER_URL: harness.broker.url } });
+  });
+  reportFailures(() => bench);
+
+  afterAll(async () => {
+    await bench?.close();
+    await harness?.close();
+  });
+
+  it("sees Tollgate: Sign In in the status bar, signs in from there, then sees the spend", async () => {
+    const { page, statusItem, webview } = wb();
+    await expect.poll(() => statusItem().innerText(), { timeout: 60_000 }).toContain("Tollgate: Sign In");
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    await page.screenshot({ path: join(SCREENSHOTS, "07-sign-in.png") });
+
+    // The item opens the usage panel, which explains and offers the sign-in.
+    await statusItem().click();
+    await webview().getByRole("button", { name: "Sign In" }).click({ timeout: 30_000 });
+    const input = page.locator(".quick-input-widget input");
+    await input.waitFor({ timeout: 15_000 });
+    await expect(page.locator(".quick-input-widget").innerText()).resolves.toContain("Tollgate");
+    await input.fill(TEST_KEY);
+    await page.screenshot({ path: join(SCREENSHOTS, "08-sign-in-key.png") });
+    await input.press("Enter");
+    await expect.poll(() => statusItem().innerText(), { timeout: 30_000 }).toContain(`$0.00 / ${usd(DAILY_BUDGET_USD)}`);
+    // The open panel turns into the usage panel.
+    await expect.poll(() => webview().locator('[data-testid="spend-today"]').innerText(), { timeout: 30_000 }).toBe("$0.00");
+    await page.screenshot({ path: join(SCREENSHOTS, "09-signed-in.png") });
   });
 });
 

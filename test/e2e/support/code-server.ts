@@ -56,11 +56,11 @@ export function writeUserSettings(dirs: CodeServerDirs, settings: Record<string,
 
 /** The environment code-server runs with: HOME is the temp one, and no XDG dir points elsewhere. */
 function codeServerEnv(manifest: E2eManifest, dirs: CodeServerDirs, extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dirs.home, PATH: `${dirname(manifest.node)}:${process.env.PATH ?? ""}`, ...extra };
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: dirs.home, PATH: `${dirname(manifest.node)}:${process.env.PATH ?? ""}` };
   for (const name of ["XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME", "VSCODE_IPC_HOOK_CLI", "NODE_OPTIONS"]) delete env[name];
-  // Variables the test runner (vitest) sets for its own workers must not leak into code-server's processes.
-  for (const name of Object.keys(env)) if (name.startsWith("VITEST") || name === "TEST") delete env[name];
-  return env;
+  // Neither the test runner's variables nor a developer's own Tollgate key or broker may leak in.
+  for (const name of Object.keys(env)) if (name.startsWith("VITEST") || name.startsWith("TOLLGATE_") || name === "TEST") delete env[name];
+  return { ...env, ...extra };
 }
 
 export async function installExtension(manifest: E2eManifest, dirs: CodeServerDirs, vsix: string): Promise<string> {
