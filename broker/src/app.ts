@@ -10,6 +10,7 @@ import { accessLog } from "./http/access-log.js";
 import { requireAdmin } from "./http/admin-auth.js";
 import { errorHandler } from "./http/error-response.js";
 import { requestContext } from "./http/request-context.js";
+import { verifyUtf8 } from "./http/validate.js";
 import { adminRouter } from "./http/routes/admin.js";
 import { chatCompletionsHandler } from "./http/routes/chat-completions.js";
 import { meHandler, meRequestsHandler, meUsageHandler } from "./http/routes/me.js";
@@ -59,7 +60,8 @@ export function createApp(deps: AppDeps): Express {
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps));
 
-  const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"] });
+  // Invalid UTF-8 is refused rather than silently replaced with U+FFFD and sent on to Bedrock.
+  const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"], verify: verifyUtf8 });
 
   // The user API: every route needs a user key.
   const v1 = express.Router();

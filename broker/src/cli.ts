@@ -1,5 +1,6 @@
 // `tollgate` — the broker's command line. Thin: parses the command and calls it.
 import { CliError } from "./cli/admin-client.js";
+import { deploymentsCommand } from "./cli/deployments.js";
 import { keyCreateCommand } from "./cli/key-create.js";
 import { policyDiffCommand, policyPushCommand } from "./cli/policy-push.js";
 import { policyValidateCommand } from "./cli/policy-validate.js";
@@ -8,12 +9,13 @@ import { usageCommand } from "./cli/usage.js";
 
 const USAGE = `Usage:
   tollgate serve --policy FILE [--host H] [--port N] [--data-dir DIR] [--admin-token-file FILE]
-                 [--max-body-bytes N] [--bedrock-http2]
+                 [--max-body-bytes N] [--bedrock-http2] [--drain-seconds N]
   tollgate policy validate FILE
   tollgate policy push FILE --url URL [--admin-token-file FILE]
   tollgate policy diff FILE --url URL [--admin-token-file FILE]
   tollgate key create [--user NAME]
   tollgate usage --url URL [--group-by team|user|model|project|day] [--from ISO] [--to ISO] [--admin-token-file FILE]
+  tollgate deployments --url URL [--admin-token-file FILE]
 
 serve            Run the broker. Host defaults to 127.0.0.1, port to 7600 (0 picks a free port).
 policy validate  Check a policy file; prints "json.path: message" for each problem.
@@ -21,6 +23,7 @@ policy push      Send a policy to a running broker; it validates, then swaps it 
 policy diff      Show what pushing FILE would change on a running broker.
 key create       Make a new user key; prints it once, and the hash line for the policy.
 usage            Spend and tokens from a running broker's ledger, as a table.
+deployments      Each deployment's state (healthy / cooling down), requests in flight, recent errors and latency.
 The admin commands read the admin token from --admin-token-file or TOLLGATE_ADMIN_TOKEN.`;
 
 async function main(argv: string[]): Promise<number> {
@@ -44,6 +47,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case "usage":
       return usageCommand(rest);
+    case "deployments":
+      return deploymentsCommand(rest);
     case "--help":
     case "-h":
     case "help":

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { RecordedCall } from "../emulator/index.js";
 import { apiError } from "../support/api-error.js";
 import { user } from "../support/builders.js";
+import { runCli } from "../support/broker-process.js";
 import { startHarness, TEST_ADMIN_TOKEN, TEST_KEY, type Harness } from "../support/harness.js";
 
 const SONNET_4 = "us.anthropic.claude-sonnet-4-20250514-v1:0";
@@ -244,6 +245,14 @@ describe("cool-downs", () => {
     expect(until - before).toBeGreaterThanOrEqual(40_000);
     expect(until - Date.now()).toBeLessThanOrEqual(40_000);
     expect(usw1).toMatchObject({ state: "healthy", coolingDownUntil: null, recent: { requests: 3, errors: 0 } });
+
+    // The same, for an admin at a terminal.
+    const cli = await runCli(["deployments", "--url", h.broker.url], { TOLLGATE_ADMIN_TOKEN: TEST_ADMIN_TOKEN });
+    expect(cli.code).toBe(0);
+    const line = (deployment: string) => cli.stdout.split("\n").find((l) => l.startsWith("claude-sonnet-4-cooling") && l.includes(` ${deployment} `)) ?? "";
+    expect(line("use2")).toMatch(/us-east-2\s+cooling \d+ s\s+0\s+1\s+100\.0%\s+-\s+-\s+upstream_throttled/);
+    expect(line("usw1")).toMatch(/us-west-1\s+healthy\s+0\s+3\s+0\.0%/);
+    expect(cli.stdout).toMatch(/us-west-2 \(222222222222\)/);
   });
 });
 

@@ -1,7 +1,7 @@
 // What the broker has learnt about each deployment: requests in flight (for "least-busy"), whether
 // it is cooling down after throttling or repeated failures, and recent error rate and latency (for
 // GET /admin/deployments). Kept across policy pushes, keyed by model name and deployment id.
-import type { ModelRouting } from "@tollgate/shared";
+import type { DeploymentStatus, ModelRouting } from "@tollgate/shared";
 import type { Clock } from "../limits/index.js";
 import { failureKind } from "./failure-kind.js";
 
@@ -25,16 +25,8 @@ export interface DeploymentFailure {
   retryAfterMs?: number | undefined;
 }
 
-export interface DeploymentState {
-  model: string;
-  deployment: string;
-  state: "healthy" | "cooling_down";
-  coolingDownUntil: string | null;
-  inFlight: number;
-  consecutiveFailures: number;
-  lastError: { code: string; message: string; at: string } | null;
-  recent: { windowSeconds: number; requests: number; errors: number; errorRate: number; latencyMsP50: number | null; latencyMsP95: number | null };
-}
+/** A deployment's health as the admin API reports it (without where it is: the policy knows that). */
+export type DeploymentState = Omit<DeploymentStatus, "modelId" | "region" | "roleArn">;
 
 export class DeploymentHealth {
   inFlight = 0;
@@ -122,13 +114,6 @@ export class DeploymentHealthRegistry {
     return health;
   }
 
-  /** Every deployment of the given models, in policy order. */
-  states(models: Iterable<{ name: string; route: readonly { id: string }[] }>): DeploymentState[] {
-    const now = this.now();
-    const states: DeploymentState[] = [];
-    for (const model of models) for (const deployment of model.route) states.push(this.of(model.name, deployment.id).state(now));
-    return states;
-  }
 }
 
 function percentile(sorted: readonly number[], p: number): number | null {

@@ -1,1 +1,2 @@
 export * from "./user-api.js";
+export * from "./admin-api.js";

@@ -1,6 +1,7 @@
 // The admin API: policy (read, push, versions, rollback) and the whole org's usage.
 // Mounted behind requireAdmin; user keys never reach these handlers.
 import { Router, type RequestHandler } from "express";
+import type { DeploymentStatus, DeploymentsResponse } from "@tollgate/shared";
 import { z } from "zod";
 import { ApiError } from "../../errors.js";
 import type { UsageLedger } from "../../ledger/types.js";
@@ -78,12 +79,15 @@ export function adminRouter(deps: AdminDeps): Router {
   // Each deployment of the current policy: healthy or cooling down (until when), and how it fared lately.
   router.get("/deployments", (_req, res) => {
     const models = [...deps.policy.current().models.values()];
-    const byKey = new Map(models.flatMap((m) => m.route.map((d) => [`${m.name}/${d.id}`, d] as const)));
-    const data = deps.health.states(models).map((state) => {
-      const deployment = byKey.get(`${state.model}/${state.deployment}`);
-      return { ...state, modelId: deployment?.modelId, region: deployment?.region, roleArn: deployment?.role?.arn ?? null };
-    });
-    res.json({ data });
+    const data = models.flatMap((model) =>
+      model.route.map((deployment): DeploymentStatus => ({
+        ...deps.health.of(model.name, deployment.id).state(deps.health.now()),
+        modelId: deployment.modelId,
+        region: deployment.region,
+        roleArn: deployment.role?.arn ?? null,
+      })),
+    );
+    res.json({ data } satisfies DeploymentsResponse);
   });
 
   return router;
