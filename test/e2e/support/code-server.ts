@@ -35,6 +35,8 @@ export function readManifest(): E2eManifest {
 }
 
 export interface CodeServerDirs {
+  /** The temp directory holding all of the below. */
+  root: string;
   /** HOME of the code-server process: the extension writes ~/.config/tollgate/endpoint.json here. */
   home: string;
   userData: string;
@@ -43,8 +45,8 @@ export interface CodeServerDirs {
 }
 
 export function makeDirs(root = mkdtempSync(join(tmpdir(), "tollgate-e2e-"))): CodeServerDirs {
-  const dirs = { home: join(root, "home"), userData: join(root, "user-data"), extensions: join(root, "extensions"), workspace: join(root, "workspace") };
-  for (const dir of Object.values(dirs)) mkdirSync(dir, { recursive: true });
+  const dirs = { root, home: join(root, "home"), userData: join(root, "user-data"), extensions: join(root, "extensions"), workspace: join(root, "workspace") };
+  for (const dir of [dirs.home, dirs.userData, dirs.extensions, dirs.workspace]) mkdirSync(dir, { recursive: true });
   return dirs;
 }
 

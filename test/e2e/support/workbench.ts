@@ -1,6 +1,6 @@
 // One code-server with the packaged extension installed, opened in headless Chromium: what a developer
 // has in front of them.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, FrameLocator, Locator, Page } from "playwright-core";
 import { launchChromium } from "./browser.js";
@@ -62,6 +62,7 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
       async close() {
         await opened.close();
         await codeServer.stop();
+        rmSync(dirs.root, { recursive: true, force: true });
       },
     };
   } catch (error) {
