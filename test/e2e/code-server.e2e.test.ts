@@ -131,7 +131,7 @@ describe("the extension in code-server", () => {
       policy: {
         ...TEST_POLICY,
         teams: { eng: { ...TEST_POLICY.teams.eng, limits: { dailyUsd: 200, monthlyUsd: 3000 } } },
-        users: { tester: { ...TEST_POLICY.users.tester, limits: { rpm: 30, tpm: 2_000_000, dailyUsd: DAILY_BUDGET_USD, monthlyUsd: 300 } } },
+        users: { tester: { ...TEST_POLICY.users.tester, limits: { rpm: 30, tpm: 10_000_000, dailyUsd: DAILY_BUDGET_USD, monthlyUsd: 300 } } },
       },
     });
     harness.emulator.setHandler(() => ({ usage: USAGE }));
@@ -261,6 +261,45 @@ describe("the extension in code-server", () => {
     // The webview receives the new theme's variables a moment later.
     await page.waitForTimeout(1_000);
     await screenshot("06-usage-panel-light");
+  });
+
+  it("warns at 80% of the budget, turns red when it is spent, and Cline gets the broker's 402 unchanged", async () => {
+    const { page } = wb();
+    const { baseUrl, apiKey } = endpoint();
+    const client = new OpenAI({ baseURL: baseUrl, apiKey, maxRetries: 0 });
+    const kind = (): Promise<string | null> => statusItem().locator("xpath=ancestor-or-self::*[contains(@class,'statusbar-item')][1]").getAttribute("class");
+
+    // A big agent session: $15.00 more brings the day past 80% of $20.
+    harness?.emulator.setHandler(() => ({ usage: { inputTokens: 4_990_000, outputTokens: 2_000, totalTokens: 4_992_000 } }));
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Refactor everything" }] });
+    let spent = await spentToday();
+    expect(spent / DAILY_BUDGET_USD).toBeGreaterThanOrEqual(0.8);
+    await expect.poll(() => statusItem().innerText(), { timeout: 15_000 }).toContain(`${usd(spent)} / ${usd(DAILY_BUDGET_USD)}`);
+    await expect.poll(kind, { timeout: 10_000 }).toMatch(/warning-kind/);
+    await screenshot("10-status-bar-warning", page.locator('footer[role="status"]'));
+
+    // $4.20 more: the day's budget is spent.
+    harness?.emulator.setHandler(() => ({ usage: { inputTokens: 1_400_000, outputTokens: 0, totalTokens: 1_400_000 } }));
+    await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "And the tests" }] });
+    spent = await spentToday();
+    expect(spent).toBeGreaterThanOrEqual(DAILY_BUDGET_USD);
+    await expect.poll(() => statusItem().innerText(), { timeout: 15_000 }).toContain(`${usd(spent)} / ${usd(DAILY_BUDGET_USD)}`);
+    await expect.poll(kind, { timeout: 10_000 }).toMatch(/error-kind/);
+    await expect(statusItem().getAttribute("aria-label")).resolves.toMatch(/budget reached/);
+
+    // The next request is refused by the broker; the local endpoint passes its answer through as it is.
+    const refused = await client.chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "One more" }] }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(refused).toBeInstanceOf(OpenAI.APIError);
+    expect(refused).toMatchObject({ status: 402, code: "budget_exceeded" });
+    expect((refused as InstanceType<typeof OpenAI.APIError>).headers?.get("x-should-retry")).toBe("false");
+    await expect.poll(kind, { timeout: 10_000 }).toMatch(/error-kind/);
+    await screenshot("11-status-bar-exhausted", page.locator('footer[role="status"]'));
+    await usagePanel().locator('[data-testid="spend-today"]').scrollIntoViewIfNeeded();
+    await expect.poll(() => usagePanel().locator('[data-testid="spend-today"]').innerText(), { timeout: 40_000 }).toBe(usd(spent));
+    await screenshot("12-usage-panel-exhausted");
   });
 });
 
