@@ -13,7 +13,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { MeResponse, RequestsResponse } from "@tollgate/shared";
 import { startHarness, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
 import { readManifest } from "./support/code-server.js";
-import { openWorkbench, type Workbench } from "./support/workbench.js";
+import { openWorkbench, tollgateStatusItem, type Workbench } from "./support/workbench.js";
 
 const REPO_ROOT = resolve(import.meta.dirname, "../..");
 const SCREENSHOTS = join(REPO_ROOT, "test-results/e2e");
@@ -252,6 +252,26 @@ describe("the extension in code-server", () => {
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(3);
     await expect(statusItem().innerText()).resolves.toContain(usd(after));
     await screenshot("05-usage-panel-after");
+  });
+
+  it("a second window reuses the first one's endpoint and follows the spend too", async () => {
+    const served = endpoint();
+    const second = await wb().openWindow();
+    try {
+      const secondItem = tollgateStatusItem(second);
+      let spent = await spentToday();
+      await expect.poll(() => secondItem.innerText(), { timeout: 60_000 }).toContain(`${usd(spent)} / ${usd(DAILY_BUDGET_USD)}`);
+      // Give the second extension host time to settle on an endpoint; the first window's one still serves.
+      await second.waitForTimeout(2_000);
+      expect(endpoint()).toEqual(served);
+
+      await new OpenAI({ baseURL: served.baseUrl, apiKey: served.apiKey, maxRetries: 0 }).chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "From the second window's Cline" }] });
+      spent = await spentToday();
+      await expect.poll(() => statusItem().innerText(), { timeout: 15_000 }).toContain(usd(spent));
+      await expect.poll(() => secondItem.innerText(), { timeout: 15_000 }).toContain(usd(spent));
+    } finally {
+      await second.close();
+    }
   });
 
   it("the usage panel follows the theme", async () => {

@@ -24,6 +24,8 @@ export interface Workbench {
   statusItem(): Locator;
   /** The content of the active webview (the usage panel once it is open). */
   webview(): FrameLocator;
+  /** Another browser tab on the same code-server: another window, with its own extension host. */
+  openWindow(): Promise<Page>;
   /** Picks `title` in the command palette (F1), then `item` in the quick pick that follows, if given. */
   runCommand(title: string, item?: string): Promise<void>;
   close(): Promise<void>;
@@ -39,16 +41,21 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
   let browser: Browser | undefined;
   try {
     browser = await launchChromium(options.manifest.chromium);
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
-    await page.goto(codeServer.url);
-    await page.locator(".statusbar").waitFor({ timeout: 60_000 });
     const opened = browser;
+    const newWindow = async (): Promise<Page> => {
+      const page = await opened.newPage({ viewport: { width: 1280, height: 800 }, deviceScaleFactor: 2 });
+      await page.goto(codeServer.url);
+      await page.locator(".statusbar").waitFor({ timeout: 60_000 });
+      return page;
+    };
+    const page = await newWindow();
     return {
       dirs,
       codeServer,
       page,
-      statusItem: () => page.locator('footer[role="status"] [aria-label^="Tollgate"]').first(),
+      statusItem: () => tollgateStatusItem(page),
       webview: () => page.frameLocator("iframe.webview.ready").frameLocator("#active-frame"),
+      openWindow: newWindow,
       async runCommand(title, item) {
         const input = page.locator(".quick-input-widget input");
         await page.keyboard.press("F1");
@@ -70,4 +77,9 @@ export async function openWorkbench(options: WorkbenchOptions): Promise<Workbenc
     await codeServer.stop();
     throw new Error(`the workbench did not open: ${String(error)}\ncode-server output:\n${codeServer.output().slice(-4000)}`);
   }
+}
+
+/** The Tollgate status bar item of a window. */
+export function tollgateStatusItem(page: Page): Locator {
+  return page.locator('footer[role="status"] [aria-label^="Tollgate"]').first();
 }
