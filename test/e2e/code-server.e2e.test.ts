@@ -254,6 +254,20 @@ describe("the extension in code-server", () => {
     await screenshot("05-usage-panel-after");
   });
 
+  it("Tollgate: Configure Cline lists the base URL and the models to paste into Cline", async () => {
+    const { page, runCommand } = wb();
+    await runCommand("Tollgate: Configure Cline");
+    const list = page.locator(".quick-input-list");
+    await expect.poll(() => list.innerText(), { timeout: 15_000 }).toContain(endpoint().baseUrl);
+    const text = await list.innerText();
+    for (const model of Object.keys(TEST_POLICY.models)) expect(text).toContain(model);
+    expect(text).not.toContain(endpoint().apiKey);
+    expect(text).not.toContain(TEST_KEY);
+    await screenshot("06-configure-cline");
+    await page.keyboard.press("Escape");
+    await list.waitFor({ state: "hidden", timeout: 10_000 });
+  });
+
   it("a second window reuses the first one's endpoint and follows the spend too", async () => {
     const served = endpoint();
     const second = await wb().openWindow();
@@ -280,7 +294,7 @@ describe("the extension in code-server", () => {
     await expect.poll(() => page.locator(".monaco-workbench").getAttribute("class"), { timeout: 15_000 }).toMatch(/(^|\s)vs(\s|$)/);
     // The webview receives the new theme's variables a moment later.
     await page.waitForTimeout(1_000);
-    await screenshot("06-usage-panel-light");
+    await screenshot("07-usage-panel-light");
   });
 
   it("warns at 80% of the budget, turns red when it is spent, and Cline gets the broker's 402 unchanged", async () => {
@@ -349,7 +363,7 @@ describe("a developer without a key", () => {
     const { page, statusItem, webview } = wb();
     await expect.poll(() => statusItem().innerText(), { timeout: 60_000 }).toContain("Tollgate: Sign In");
     mkdirSync(SCREENSHOTS, { recursive: true });
-    await page.screenshot({ path: join(SCREENSHOTS, "07-sign-in.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "20-sign-in.png") });
 
     // The item opens the usage panel, which explains and offers the sign-in.
     await statusItem().click();
@@ -358,12 +372,12 @@ describe("a developer without a key", () => {
     await input.waitFor({ timeout: 15_000 });
     await expect(page.locator(".quick-input-widget").innerText()).resolves.toContain("Tollgate");
     await input.fill(TEST_KEY);
-    await page.screenshot({ path: join(SCREENSHOTS, "08-sign-in-key.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "21-sign-in-key.png") });
     await input.press("Enter");
     await expect.poll(() => statusItem().innerText(), { timeout: 30_000 }).toContain(`$0.00 / ${usd(DAILY_BUDGET_USD)}`);
     // The open panel turns into the usage panel.
     await expect.poll(() => webview().locator('[data-testid="spend-today"]').innerText(), { timeout: 30_000 }).toBe("$0.00");
-    await page.screenshot({ path: join(SCREENSHOTS, "09-signed-in.png") });
+    await page.screenshot({ path: join(SCREENSHOTS, "22-signed-in.png") });
   });
 });
 
