@@ -335,6 +335,17 @@ describe("the extension in code-server", () => {
     await expect.poll(() => usagePanel().locator('[data-testid="spend-today"]').innerText(), { timeout: 40_000 }).toBe(usd(spent));
     await screenshot("12-usage-panel-exhausted");
   });
+
+  it("Tollgate's activity-bar view shows the same usage", async () => {
+    const { page, runCommand } = wb();
+    // Only one webview at a time, so the view's is the one found.
+    await runCommand("View: Close All Editors");
+    await page.locator('.tab[aria-label^="Tollgate Usage"]').waitFor({ state: "detached", timeout: 10_000 });
+    await page.locator('.activitybar [aria-label^="Tollgate"]').first().click();
+    const spent = await spentToday();
+    await expect.poll(() => usagePanel().locator('[data-testid="spend-today"]').innerText(), { timeout: 30_000 }).toBe(usd(spent));
+    await screenshot("13-usage-view");
+  });
 });
 
 describe("a developer without a key", () => {
