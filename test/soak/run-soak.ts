@@ -19,6 +19,7 @@ export const DEFAULT_CONFIG: SoakConfig = {
   durationSeconds: 600,
   rps: 200,
   warmupSeconds: 120,
+  rampSeconds: 30,
   rssWindowSeconds: 60,
   rssGrowthLimit: 0.1,
   maxInFlight: 2_000,
@@ -45,6 +46,18 @@ export function cpuSeconds(pid: number): number | undefined {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
     return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Machine-wide busy and total CPU seconds so far, over all cores (/proc/stat). */
+export function machineCpuSeconds(): { busy: number; total: number } | undefined {
+  try {
+    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1, 9).map(Number);
+    const total = fields.reduce((sum, n) => sum + n, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: (total - idle) / 100, total: total / 100 };
   } catch {
     return undefined;
   }
@@ -89,15 +102,22 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
     const rss: RssSample[] = [];
     const sample = (): void => {
       const kb = rssKb(pid);
-      if (kb !== undefined) rss.push({ t: (performance.now() - startedAt) / 1000, kb });
+      if (kb === undefined) return;
+      const own = process.cpuUsage();
+      rss.push({
+        t: (performance.now() - startedAt) / 1000,
+        kb,
+        cpu: { broker: cpuSeconds(pid) ?? Number.NaN, self: (own.user + own.system) / 1e6, machine: machineCpuSeconds()?.busy ?? Number.NaN },
+      });
     };
     sample();
     sampler = setInterval(sample, config.rssSampleMs);
     const brokerCpuAtStart = cpuSeconds(pid) ?? 0;
     const ownCpuAtStart = process.cpuUsage();
+    const machineAtStart = machineCpuSeconds();
     sweeper = setInterval(() => tracker.sweep(), 1_000);
 
-    // Open loop: arrivals follow a Poisson process at the target rate, whatever the answers do.
+    // Open loop: arrivals follow a Poisson process at the target rate (after the ramp), whatever the answers do.
     const results: RequestResult[] = [];
     const inFlight = new Set<Promise<void>>();
     const launchLagMs: number[] = [];
@@ -126,7 +146,10 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
       const now = performance.now();
       while (nextAt <= now && nextAt < endAt) {
         launch(nextAt);
-        nextAt += (-Math.log(1 - arrivals()) / config.rps) * 1000;
+        // During the ramp the rate grows linearly from 5% of the target: a cold broker is not met
+        // by the full rate in its first second, as no real deployment is.
+        const ramp = config.rampSeconds > 0 ? Math.min(1, Math.max(0.05, (nextAt - startedAt) / 1000 / config.rampSeconds)) : 1;
+        nextAt += (-Math.log(1 - arrivals()) / (config.rps * ramp)) * 1000;
       }
       if (nextAt >= endAt) break;
       if (now - lastProgress >= 30_000) {
@@ -144,9 +167,12 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
     const wallSeconds = (performance.now() - startedAt) / 1000;
     const answeredAt = performance.now();
     const ownCpu = process.cpuUsage(ownCpuAtStart);
+    const machineAtEnd = machineCpuSeconds();
     const cpu = {
       brokerSeconds: (cpuSeconds(pid) ?? 0) - brokerCpuAtStart,
       loadGeneratorAndEmulatorSeconds: (ownCpu.user + ownCpu.system) / 1e6,
+      machineBusySeconds: machineAtStart && machineAtEnd ? machineAtEnd.busy - machineAtStart.busy : Number.NaN,
+      machineTotalSeconds: machineAtStart && machineAtEnd ? machineAtEnd.total - machineAtStart.total : Number.NaN,
       cores: availableParallelism(),
       loadAverage: loadavg()[0] ?? 0,
     };

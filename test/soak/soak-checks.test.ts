@@ -10,6 +10,7 @@ const CONFIG: SoakConfig = {
   durationSeconds: 100,
   rps: 1,
   warmupSeconds: 20,
+  rampSeconds: 0,
   rssWindowSeconds: 10,
   rssGrowthLimit: 0.1,
   maxInFlight: 10,
@@ -95,7 +96,7 @@ function consistentRun(): RunData {
     wallSeconds: 100,
     launchLagMs: [1, 2, 3],
     maxInFlightSeen: 2,
-    cpu: { brokerSeconds: 1, loadGeneratorAndEmulatorSeconds: 1, cores: 2, loadAverage: 0 },
+    cpu: { brokerSeconds: 1, loadGeneratorAndEmulatorSeconds: 1, machineBusySeconds: 3, machineTotalSeconds: 200, cores: 2, loadAverage: 0 },
     rss: Array.from({ length: 100 }, (_, t) => ({ t, kb: 100_000 })),
     slots: {
       concurrent: [{ user: "alice", scope: "user alice", used: 0, max: 5 }],

@@ -10,6 +10,8 @@ export interface SoakConfig {
   rps: number;
   /** RSS before this is not judged (heap growth, JIT, caches and windows filling). */
   warmupSeconds: number;
+  /** The arrival rate grows linearly to the target over this long (within the warm-up); 0: none. */
+  rampSeconds: number;
   /** Length of the two RSS windows compared: the first after warm-up and the last of the run. */
   rssWindowSeconds: number;
   /** Largest accepted growth of the median RSS from the first to the last window (0.1 = 10%). */
@@ -26,6 +28,8 @@ export interface RssSample {
   /** Seconds since traffic started. */
   t: number;
   kb: number;
+  /** Cumulative CPU seconds at the sample: the broker, this process (load generator + emulator), the whole machine. */
+  cpu?: { broker: number; self: number; machine: number };
 }
 
 export interface LedgerRow {
@@ -71,7 +75,15 @@ export interface RunData {
   launchLagMs: number[];
   maxInFlightSeen: number;
   /** CPU time used while traffic ran, and the machine's 1-minute load average when it ended. */
-  cpu: { brokerSeconds: number; loadGeneratorAndEmulatorSeconds: number; cores: number; loadAverage: number };
+  cpu: {
+    brokerSeconds: number;
+    loadGeneratorAndEmulatorSeconds: number;
+    /** All cores together, everything on the machine (other work included), from /proc/stat. */
+    machineBusySeconds: number;
+    machineTotalSeconds: number;
+    cores: number;
+    loadAverage: number;
+  };
   rss: RssSample[];
   slots: SlotSnapshot;
   brokerExitCode: number | null;
@@ -184,7 +196,7 @@ export function buildReport(run: RunData): SoakReport {
     const unexpected = results.filter(
       (r) => r.outcome === "stream-error" || (r.outcome === "http-error" && (r.code === null || (!REFUSED_CODES.has(r.code) && !EXPECTED_ADMITTED_ERROR_CODES.has(r.code)))),
     );
-    lines.push(`${run.scheduled} arrivals scheduled at ${config.rps}/s over ${config.durationSeconds} s; ${results.length} sent, ${run.notSent} not sent (in-flight cap ${config.maxInFlight} reached)`);
+    lines.push(`${run.scheduled} arrivals scheduled at ${config.rps}/s over ${config.durationSeconds} s${config.rampSeconds > 0 ? ` (ramping up over the first ${config.rampSeconds} s)` : ""}; ${results.length} sent, ${run.notSent} not sent (in-flight cap ${config.maxInFlight} reached)`);
     const reasons = Object.entries(count(unanswered, (r) => `${r.outcome}: ${(r.detail ?? "").replace(/\d+/g, "N")}`)).sort((a, b) => b[1] - a[1]);
     lines.push(`unanswered (no response, client timeout or cut stream): ${unanswered.length}${reasons.length > 0 ? ` (${reasons.slice(0, 3).map(([why, n]) => `${n}× ${why}`).join("; ")})` : ""}`);
     lines.push(`unexpected answers (anything but 200, a limit's 429/402, or 429 upstream_throttled): ${unexpected.length}${unexpected.length > 0 ? ` e.g. #${unexpected[0]?.seq}: ${unexpected[0]?.status} ${unexpected[0]?.code ?? unexpected[0]?.detail ?? ""}` : ""}`);
@@ -426,9 +438,21 @@ function timeSeries(run: RunData): string[] {
     const started = run.results.filter((r) => r.startedAtMs >= start * 1000 && r.startedAtMs < (start + bucket) * 1000);
     const latency = percentiles(started.filter((r) => r.outcome === "ok").map((r) => r.latencyMs));
     const label = start < run.config.warmupSeconds ? " (warm-up)" : "";
+    // CPU in the bucket, in % of one core: broker / load generator + emulator / everything else on the machine.
+    const inBucket = run.rss.filter((s) => s.t >= start && s.t < start + bucket && s.cpu);
+    const first = inBucket[0];
+    const last = inBucket[inBucket.length - 1];
+    let cpu = "";
+    if (first?.cpu && last?.cpu && last.t > first.t) {
+      const pct = (a: number, b: number): number => ((b - a) / (last.t - first.t)) * 100;
+      const broker = pct(first.cpu.broker, last.cpu.broker);
+      const self = pct(first.cpu.self, last.cpu.self);
+      const others = Math.max(0, pct(first.cpu.machine, last.cpu.machine) - broker - self);
+      cpu = `; CPU broker ${broker.toFixed(0)}%, generator ${self.toFixed(0)}%, others ${others.toFixed(0)}%`;
+    }
     const memory = kb.length === 0 ? "no RSS samples" : `RSS median ${(median(kb) / 1024).toFixed(1)} MiB (min ${(Math.min(...kb) / 1024).toFixed(1)}, max ${(Math.max(...kb) / 1024).toFixed(1)})`;
     lines.push(
-      `    t=${String(start).padStart(4)}–${String(start + bucket).padEnd(4)} s: ${memory}; ${started.length} requests, ${(started.length / bucket).toFixed(1)}/s, latency p50 ${latency.p50.toFixed(0)} ms p99 ${latency.p99.toFixed(0)} ms${label}`,
+      `    t=${String(start).padStart(4)}–${String(start + bucket).padEnd(4)} s: ${memory}; ${started.length} requests, ${(started.length / bucket).toFixed(1)}/s, latency p50 ${latency.p50.toFixed(0)} ms p99 ${latency.p99.toFixed(0)} ms${cpu}${label}`,
     );
   }
   return lines;
@@ -438,12 +462,14 @@ function formatReport(run: RunData, checks: Check[], f: SoakFigures, pass: boole
   const c = run.config;
   const lag = percentiles(run.launchLagMs);
   const out: string[] = [];
-  out.push(`Tollgate soak: ${c.durationSeconds} s at ${c.rps} requests/s (seed ${c.seed}, warm-up ${c.warmupSeconds} s, in-flight cap ${c.maxInFlight})`);
+  out.push(`Tollgate soak: ${c.durationSeconds} s at ${c.rps} requests/s (seed ${c.seed}, ramp ${c.rampSeconds} s, warm-up ${c.warmupSeconds} s, in-flight cap ${c.maxInFlight})`);
   out.push("");
   out.push("Figures");
   out.push(`  requests: ${f.sent} sent (${run.notSent} not sent at the cap), ${f.answered} answered; offered ${f.offeredRps.toFixed(1)}/s, sent ${f.achievedRps.toFixed(1)}/s; wall ${run.wallSeconds.toFixed(1)} s; most in flight ${run.maxInFlightSeen}`);
+  const others = run.cpu.machineBusySeconds - run.cpu.brokerSeconds - run.cpu.loadGeneratorAndEmulatorSeconds;
+  const share = (seconds: number): string => `${((seconds / run.wallSeconds) * 100).toFixed(0)}% of a core`;
   out.push(
-    `  CPU while traffic ran: broker ${run.cpu.brokerSeconds.toFixed(1)} s (${((run.cpu.brokerSeconds / run.wallSeconds) * 100).toFixed(0)}% of a core, ${((run.cpu.brokerSeconds / Math.max(1, f.sent)) * 1000).toFixed(2)} ms per request), load generator + emulator ${run.cpu.loadGeneratorAndEmulatorSeconds.toFixed(1)} s; ${run.cpu.cores} cores, load average ${run.cpu.loadAverage.toFixed(1)} at the end`,
+    `  CPU while traffic ran: broker ${run.cpu.brokerSeconds.toFixed(1)} s (${share(run.cpu.brokerSeconds)}, ${((run.cpu.brokerSeconds / Math.max(1, f.sent)) * 1000).toFixed(2)} ms per request), load generator + emulator ${run.cpu.loadGeneratorAndEmulatorSeconds.toFixed(1)} s (${share(run.cpu.loadGeneratorAndEmulatorSeconds)}), other processes on the machine ${Number.isFinite(others) ? `${Math.max(0, others).toFixed(1)} s (${share(Math.max(0, others))})` : "unknown"}; machine ${Number.isFinite(run.cpu.machineTotalSeconds) ? `${((run.cpu.machineBusySeconds / run.cpu.machineTotalSeconds) * 100).toFixed(0)}% busy` : "busy unknown"} over ${run.cpu.cores} cores, load average ${run.cpu.loadAverage.toFixed(1)} at the end`,
   );
   out.push(`  load generator lag behind schedule: p50 ${lag.p50.toFixed(1)} ms, p99 ${lag.p99.toFixed(1)} ms, max ${lag.max.toFixed(1)} ms`);
   out.push(`  by outcome: ${Object.entries(f.byOutcome).map(([k, v]) => `${k} ${v}`).join(", ")}`);

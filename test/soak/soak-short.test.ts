@@ -15,6 +15,7 @@ const SHORT: SoakConfig = {
   durationSeconds: 60,
   rps: 50,
   warmupSeconds: 30,
+  rampSeconds: 10,
   rssWindowSeconds: 10,
   rssGrowthLimit: 0.5,
 };

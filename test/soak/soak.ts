@@ -10,6 +10,7 @@ const HELP = `npm run soak -- [options]
   --seconds N          the same in seconds (SOAK_SECONDS)
   --rps N              target arrival rate, requests/s, Poisson arrivals (default 200; SOAK_RPS)
   --warmup-seconds N   RSS before this is not judged (default: 20% of the duration, 30–120 s; SOAK_WARMUP_SECONDS)
+  --ramp-seconds N     the rate grows linearly to --rps over this long, within the warm-up (default: a quarter of it; SOAK_RAMP_SECONDS)
   --window-seconds N   length of the first and last RSS windows compared (default: 60, or 10% of a shorter run; SOAK_WINDOW_SECONDS)
   --rss-growth PCT     largest accepted RSS growth, percent (default 10; SOAK_RSS_GROWTH)
   --max-in-flight N    in-flight cap of the load generator (default 2000; SOAK_MAX_IN_FLIGHT)
@@ -25,6 +26,7 @@ function main(): Promise<void> {
       seconds: { type: "string" },
       rps: { type: "string" },
       "warmup-seconds": { type: "string" },
+      "ramp-seconds": { type: "string" },
       "window-seconds": { type: "string" },
       "rss-growth": { type: "string" },
       "max-in-flight": { type: "string" },
@@ -38,11 +40,11 @@ function main(): Promise<void> {
     process.stdout.write(HELP);
     return Promise.resolve();
   }
-  const number = (flag: string | undefined, env: string, fallback: number): number => {
+  const number = (flag: string | undefined, env: string, fallback: number, zero: "zero allowed" | "positive" = "positive"): number => {
     const raw = flag ?? process.env[env];
     if (raw === undefined || raw === "") return fallback;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`${env.toLowerCase()}: not a positive number: ${raw}`);
+    if (!Number.isFinite(value) || value < 0 || (value === 0 && zero === "positive")) throw new Error(`${env}: not a ${zero === "positive" ? "positive" : "non-negative"} number: ${raw}`);
     return value;
   };
   const seconds =
@@ -60,6 +62,7 @@ function main(): Promise<void> {
     durationSeconds,
     rps: number(values.rps, "SOAK_RPS", DEFAULT_CONFIG.rps),
     warmupSeconds,
+    rampSeconds: number(values["ramp-seconds"], "SOAK_RAMP_SECONDS", Math.round(warmupSeconds / 4), "zero allowed"),
     rssWindowSeconds,
     rssGrowthLimit: number(values["rss-growth"], "SOAK_RSS_GROWTH", DEFAULT_CONFIG.rssGrowthLimit * 100) / 100,
     maxInFlight: number(values["max-in-flight"], "SOAK_MAX_IN_FLIGHT", DEFAULT_CONFIG.maxInFlight),
@@ -68,7 +71,8 @@ function main(): Promise<void> {
   const log = (line: string): void => {
     process.stderr.write(`[soak ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
   };
-  log(`${config.durationSeconds} s at ${config.rps} requests/s; warm-up ${config.warmupSeconds} s, RSS windows ${config.rssWindowSeconds} s, growth limit ${config.rssGrowthLimit * 100}%`);
+  if (config.rampSeconds > config.warmupSeconds) throw new Error(`the ramp (${config.rampSeconds} s) must end within the warm-up (${config.warmupSeconds} s)`);
+  log(`${config.durationSeconds} s at ${config.rps} requests/s; ramp ${config.rampSeconds} s, warm-up ${config.warmupSeconds} s, RSS windows ${config.rssWindowSeconds} s, growth limit ${config.rssGrowthLimit * 100}%`);
   return runSoak(config, { log, keepData: values["keep-data"] === true }).then((report) => {
     process.stdout.write(`${report.text}\n`);
     if (values.json) writeFileSync(values.json, `${JSON.stringify({ config, pass: report.pass, checks: report.checks, figures: report.figures }, null, 2)}\n`);
