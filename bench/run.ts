@@ -7,6 +7,7 @@
 // configured exactly as the broker configures it), and "via broker" (OpenAI format to the broker,
 // which calls the emulator through the SDK). broker − direct is what a client sees added;
 // broker − SDK is what the broker's own code adds on top of the SDK it must use.
+// Then the routing scenarios of bench/routing-bench.ts (fail-over, cool-downs, client cancel).
 import { spawn, type ChildProcess } from "node:child_process";
 import { cpus, totalmem } from "node:os";
 import { execSync } from "node:child_process";
@@ -18,6 +19,7 @@ import { keyHashEntry } from "@tollgate/shared";
 import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS } from "../broker/src/bedrock/client-pool.js";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
 import { applyEnvTo, envFor } from "../test/emulator/emulator-env.js";
+import { runRoutingBench } from "./routing-bench.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
 const BENCH_KEY = "tg_benchmark-user-key-00000000000000000";
@@ -213,6 +215,10 @@ async function main(): Promise<void> {
   await viaBroker.close();
   await broker.stop();
   emulator.child.kill("SIGTERM");
+
+  // Routing and resilience (fail-over from a throttled deployment, cool-downs, client cancel), with
+  // its own emulator and broker: bench/routing-bench.ts.
+  await runRoutingBench({ quick, log });
 
   const commit = execSync("git rev-parse --short HEAD", { cwd: REPO_ROOT }).toString().trim();
   const header = [
