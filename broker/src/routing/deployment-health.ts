@@ -35,6 +35,7 @@ export class DeploymentHealth {
   /** What cooled it down last: tells a throttled pool (429) from a failing one (503). */
   coolingCause: string | undefined;
   lastError: { code: string; message: string; at: number } | undefined;
+  private lastFailureAt = -Infinity;
   private readonly recent: Outcome[] = [];
 
   constructor(
@@ -47,13 +48,17 @@ export class DeploymentHealth {
   }
 
   succeeded(now: number, latencyMs: number): void {
+    this.remember({ at: now, ok: true, latencyMs });
+    // A call that was already on its way when the deployment failed says nothing about it since:
+    // only one sent after the last failure ends the streak and the cool-down.
+    if (now - latencyMs < this.lastFailureAt) return;
     this.consecutiveFailures = 0;
     this.coolingUntil = 0;
-    this.remember({ at: now, ok: true, latencyMs });
   }
 
   failed(now: number, latencyMs: number, failure: DeploymentFailure, cooldown: ModelRouting["cooldown"]): void {
     this.consecutiveFailures++;
+    this.lastFailureAt = now;
     this.lastError = { code: failure.code, message: failure.message, at: now };
     this.remember({ at: now, ok: false, latencyMs });
     const throttled = failureKind(failure.code) === "throttled";

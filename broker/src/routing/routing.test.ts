@@ -135,6 +135,17 @@ describe("DeploymentHealth cool-downs", () => {
     expect(health.consecutiveFailures).toBe(0);
   });
 
+  it("a success from a call sent before the failure does not end the cool-down", () => {
+    const health = new DeploymentHealthRegistry(() => 0).of("m", "d");
+    health.failed(1_000, 5, { code: "upstream_throttled", message: "t" }, cooldown);
+    health.succeeded(1_050, 200); // sent at 850, before the throttle
+    expect(health.isCooling(1_100)).toBe(true);
+    expect(health.consecutiveFailures).toBe(1);
+    health.succeeded(2_500, 100); // sent at 2400, after it
+    expect(health.isCooling(2_500)).toBe(false);
+    expect(health.consecutiveFailures).toBe(0);
+  });
+
   it(`other failures cool down only after ${FAILURES_BEFORE_COOLDOWN} in a row`, () => {
     const health = new DeploymentHealthRegistry(() => 0).of("m", "d");
     for (let i = 1; i < FAILURES_BEFORE_COOLDOWN; i++) {
