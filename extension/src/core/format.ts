@@ -27,12 +27,16 @@ export function formatCompact(value: number): string {
   return String(Math.round(value));
 }
 
-/** Seconds as a short duration: 12 → "12s", 95 → "1m 35s", 7260 → "2h 1m". */
+/**
+ * Seconds as a short duration, two units at most: 12 → "12s", 95 → "1m 35s", 7260 → "2h 1m",
+ * 598380 → "6d 22h". The one duration format of the status bar tooltip and the panel.
+ */
 export function formatSeconds(seconds: number): string {
   const s = Math.max(0, Math.ceil(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m ${s % 60}s`;
-  return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
+  return `${Math.floor(s / 86_400)}d ${Math.floor((s % 86_400) / 3600)}h`;
 }
 
 /** When something resets, relative to now: "in 12s", "in 3h 20m". */
