@@ -73,6 +73,23 @@ describe("status bar view", () => {
     expect(view.tooltip).toContain("391k of 400k");
     expect(view.tooltip).toContain("`claude-sonnet-4-5`");
   });
+
+  it("writes the tooltip's tables with explicit alignment and a gap before every column", () => {
+    const data = me({
+      budgets: [budget({ spentUsd: 0.72 }), budget({ period: "month", budgetUsd: 300, spentUsd: 0.72, resetsAt: new Date(NOW + (166 * 3600 + 13 * 60) * 1000).toISOString() })],
+      limits: [limit({ remaining: 28, resetsAt: new Date(NOW + 39_000).toISOString() })],
+    });
+    const lines = statusView(facts({ me: data }), NOW).tooltip.split("\n");
+    const gap = "&emsp;&ensp;";
+    // Headings aligned like their cells: names left, amounts right, reset times left.
+    expect(lines).toContain(`| Budget | ${gap}Spent | ${gap}Left | ${gap}Resets |`);
+    expect(lines[lines.indexOf(`| Budget | ${gap}Spent | ${gap}Left | ${gap}Resets |`) + 1]).toBe("|:--|--:|--:|:--|");
+    expect(lines).toContain(`| Today, user alice | ${gap}$0.72 of $20.00 | ${gap}$19.28 | ${gap}in 17h 0m |`);
+    expect(lines).toContain(`| This month, user alice | ${gap}$0.72 of $300.00 | ${gap}$299.28 | ${gap}in 6d 22h |`);
+    expect(lines).toContain(`| Per minute | ${gap}Left | ${gap}Resets |`);
+    expect(lines[lines.indexOf(`| Per minute | ${gap}Left | ${gap}Resets |`) + 1]).toBe("|:--|--:|:--|");
+    expect(lines).toContain(`| Requests, user alice | ${gap}28 of 30 | ${gap}in 39s |`);
+  });
 });
 
 describe("status model", () => {

@@ -42,6 +42,18 @@ function escapeMarkdown(text: string): string {
   return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }
 
+/**
+ * Space before every column but the first. VS Code's hover gives table cells no padding, so without
+ * it "$19.28" and "in 21h 49m" run together. An entity, as markdown trims a cell's own whitespace
+ * (non-breaking and em spaces included) before decoding entities.
+ */
+export const COLUMN_GAP = "&emsp;&ensp;";
+
+/** One markdown table row; every cell but the first starts with COLUMN_GAP. */
+function tableRow(cells: string[]): string {
+  return `| ${cells.map((cell, i) => (i === 0 ? cell : `${COLUMN_GAP}${cell}`)).join(" | ")} |`;
+}
+
 function tooltipFor(facts: StatusFacts, now: number): string {
   const me = facts.me;
   const lines: string[] = [];
@@ -49,11 +61,11 @@ function tooltipFor(facts: StatusFacts, now: number): string {
   lines.push(`**Tollgate** · ${escapeMarkdown(me.user)} (team ${escapeMarkdown(me.team)})`, "");
   const budgets = me.budgets.filter((b) => b.budgetUsd !== null);
   if (budgets.length) {
-    lines.push("| Budget | Spent | Left | Resets |", "|---|--:|--:|---|");
+    lines.push(tableRow(["Budget", "Spent", "Left", "Resets"]), "|:--|--:|--:|:--|");
     for (const budget of budgets) {
       const name = `${budget.period === "day" ? "Today" : "This month"}, ${escapeMarkdown(budget.scope)}`;
       lines.push(
-        `| ${name} | ${formatUsd(budget.spentUsd)} of ${formatUsd(budget.budgetUsd ?? 0)} | ${formatUsd(budget.remainingUsd ?? 0)} | ${formatResetsIn(budget.resetsAt, now)} |`,
+        tableRow([name, `${formatUsd(budget.spentUsd)} of ${formatUsd(budget.budgetUsd ?? 0)}`, formatUsd(budget.remainingUsd ?? 0), formatResetsIn(budget.resetsAt, now)]),
       );
     }
     lines.push("");
@@ -62,10 +74,10 @@ function tooltipFor(facts: StatusFacts, now: number): string {
   }
   const rates = me.limits.filter((l) => l.limit !== "concurrent");
   if (rates.length) {
-    lines.push("| Per minute | Left | Resets |", "|---|--:|---|");
+    lines.push(tableRow(["Per minute", "Left", "Resets"]), "|:--|--:|:--|");
     for (const limit of rates) {
       const fmt = limit.limit === "tpm" ? formatCompact : formatCount;
-      lines.push(`| ${limit.limit === "rpm" ? "Requests" : "Tokens"}, ${escapeMarkdown(limit.scope)} | ${fmt(limit.remaining)} of ${fmt(limit.max)} | ${formatResetsIn(limit.resetsAt, now)} |`);
+      lines.push(tableRow([`${limit.limit === "rpm" ? "Requests" : "Tokens"}, ${escapeMarkdown(limit.scope)}`, `${fmt(limit.remaining)} of ${fmt(limit.max)}`, formatResetsIn(limit.resetsAt, now)]));
     }
     lines.push("");
   } else if (facts.lastHeaders?.remainingRequests !== undefined) {
