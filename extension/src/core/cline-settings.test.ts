@@ -1,7 +1,7 @@
 import { chmodSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { findClineFiles, looksLikeRecentFamily, writeClineSettings } from "./cline-settings.js";
+import { findClineFiles, looksLikeRecentFamily, suggestedModel, writeClineSettings } from "./cline-settings.js";
 import { tempDir } from "./test-builders.js";
 
 describe("Cline settings files", () => {
@@ -54,5 +54,17 @@ describe("Cline settings files", () => {
     expect(looksLikeRecentFamily("claude-opus-4-1")).toBe(true);
     expect(looksLikeRecentFamily("team-default")).toBe(false);
     expect(looksLikeRecentFamily("llama3-3-70b")).toBe(false);
+  });
+
+  it("suggest the newest Sonnet the user may use", () => {
+    // The e2e policy's order: the older family first.
+    expect(suggestedModel(["claude-sonnet-4", "claude-sonnet-4-5", "llama3-3-70b"])).toBe("claude-sonnet-4-5");
+    expect(suggestedModel(["claude-sonnet-4-5", "claude-sonnet-4"])).toBe("claude-sonnet-4-5");
+    expect(suggestedModel(["claude-haiku-4-5", "claude-sonnet-4-5", "claude-opus-4-1"])).toBe("claude-sonnet-4-5");
+    expect(suggestedModel(["claude-haiku-4-5", "claude-sonnet-4"])).toBe("claude-sonnet-4");
+    expect(suggestedModel(["claude-opus-4", "claude-opus-4-1", "claude-haiku-4-5"])).toBe("claude-haiku-4-5");
+    expect(suggestedModel(["anthropic.claude-sonnet-4-20250514-v1:0", "anthropic.claude-sonnet-4-5-20250929-v1:0"])).toBe("anthropic.claude-sonnet-4-5-20250929-v1:0");
+    expect(suggestedModel(["team-default", "llama3-3-70b"])).toBe("team-default");
+    expect(suggestedModel([])).toBeUndefined();
   });
 });

@@ -103,3 +103,31 @@ export function writeClineSettings(files: ClineFiles, settings: ClineProviderSet
 export function looksLikeRecentFamily(modelId: string): boolean {
   return /claude-(?:[a-z]+-)?(?:4|[5-9])|claude-(?:sonnet|opus|haiku)-4|gpt-5|gpt-4\.1|o[34]|gemini-2\.5|gemini-3/i.test(modelId);
 }
+
+/** The version numbers in a model id, without a date or a Bedrock "-v1:0" suffix: "claude-sonnet-4-5-20250929-v1:0" → [4, 5]. */
+function modelVersion(modelId: string): number[] {
+  const bare = modelId.replace(/[-_]v\d+(?::\d+)?$/i, "").replace(/[-_.]?\d{6,}/g, "");
+  return (bare.match(/\d+/g) ?? []).map(Number);
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const diff = (a[i] ?? 0) - (b[i] ?? 0);
+    if (diff) return diff;
+  }
+  return 0;
+}
+
+/**
+ * The model id to suggest for Cline: among the recent families (else the broker's first id), a Sonnet first
+ * (Cline's usual choice: Opus costs five times as much, Haiku is weaker at agentic work), then the
+ * newest version (claude-sonnet-4-5 over claude-sonnet-4), then the broker's order.
+ */
+export function suggestedModel(models: readonly string[]): string | undefined {
+  const recent = models.filter(looksLikeRecentFamily);
+  if (!recent.length) return models[0];
+  const sonnet = (id: string) => (/sonnet/i.test(id) ? 1 : 0);
+  return recent
+    .map((id, index) => ({ id, index, version: modelVersion(id) }))
+    .sort((a, b) => sonnet(b.id) - sonnet(a.id) || compareVersions(b.version, a.version) || a.index - b.index)[0]?.id;
+}

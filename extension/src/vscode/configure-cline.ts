@@ -3,12 +3,15 @@
 // settings in files (its CLI/standalone builds), an offer to write them after confirmation with a backup.
 import * as vscode from "vscode";
 import type { BrokerClient } from "../core/broker-client.js";
-import { findClineFiles, looksLikeRecentFamily, writeClineSettings } from "../core/cline-settings.js";
+import { findClineFiles, looksLikeRecentFamily, suggestedModel, writeClineSettings } from "../core/cline-settings.js";
 import type { EndpointInfo } from "../core/endpoint-coordinator.js";
 import type { Logger } from "../core/log.js";
 
-const NAMING_NOTE =
-  "Use model ids that name the model (e.g. claude-sonnet-4-5): Cline uses native tool calling only for ids it recognises as recent model families.";
+// The naming note, as an item of its own under "Model ID": a placeholder is one line and cut off.
+const NAMING_NOTE = {
+  label: "$(info) Pick an id that names the model (e.g. claude-sonnet-4-5)",
+  detail: "Cline uses native tool calling only for ids it recognises as recent model families.",
+};
 
 type Item = vscode.QuickPickItem & { run?: () => Promise<void> };
 
@@ -28,7 +31,7 @@ export async function configureCline(deps: {
   } catch (error) {
     deps.log.warn(`configure Cline: could not list models: ${(error as Error).message}`);
   }
-  const preferred = models.find(looksLikeRecentFamily) ?? models[0];
+  const preferred = suggestedModel(models);
 
   const copy = (label: string, value: string) => async (): Promise<void> => {
     await vscode.env.clipboard.writeText(value);
@@ -39,6 +42,7 @@ export async function configureCline(deps: {
     { label: "$(copy) Base URL", description: endpoint.baseUrl, run: copy("the base URL", endpoint.baseUrl) },
     { label: "$(copy) API Key", description: "the local endpoint's token (tgl_…)", detail: "Not your Tollgate key: the local endpoint adds that.", run: copy("the API key", endpoint.apiKey) },
     { label: "Model ID", kind: vscode.QuickPickItemKind.Separator },
+    { ...NAMING_NOTE, alwaysShow: true },
     ...models.map(
       (model): Item => ({
         label: `$(copy) ${model}`,
@@ -80,7 +84,7 @@ export async function configureCline(deps: {
 
   const pick = vscode.window.createQuickPick<Item>();
   pick.title = "Tollgate: Configure Cline";
-  pick.placeholder = `Pick a value to copy. ${NAMING_NOTE}`;
+  pick.placeholder = "Pick a value to copy";
   pick.items = items;
   pick.matchOnDescription = true;
   pick.ignoreFocusOut = true;
