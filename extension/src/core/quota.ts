@@ -126,3 +126,8 @@ function fraction(used: number, max: number): number {
   if (max <= 0) return used > 0 ? 1 : 0;
   return Math.min(1, Math.max(0, used / max));
 }
+
+/** The budgets that are spent (the usage panel colours today's spend with the error colour then). */
+export function spentBudgets(bars: readonly QuotaBar[]): QuotaBar[] {
+  return bars.filter((bar) => bar.kind === "budget" && bar.severity === "error");
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatCost, formatUsd } from "./format.js";
-import { quotaBars, tightestBudget } from "./quota.js";
+import { quotaBars, spentBudgets, tightestBudget } from "./quota.js";
 import { initialFacts, StatusModel, statusView, type StatusFacts } from "./status.js";
 import { budget, limit, me } from "./test-builders.js";
 
@@ -131,6 +131,13 @@ describe("quota bars", () => {
       ["Requests per minute", "30", "30", "0", "error"],
       ["Concurrent requests", "1", "4", "3", "ok"],
     ]);
+  });
+
+  it("says which budgets are spent (the panel's spend number turns the error colour), not rate limits", () => {
+    const none = quotaBars(me({ budgets: [budget({ spentUsd: 19.99 })], limits: [limit({ used: 30, remaining: 0 })] }));
+    expect(spentBudgets(none)).toEqual([]);
+    const spent = quotaBars(me({ budgets: [budget({ spentUsd: 20.13 }), budget({ period: "month", budgetUsd: 300, spentUsd: 40 })] }));
+    expect(spentBudgets(spent).map((bar) => bar.id)).toEqual(["dailyUsd:user alice"]);
   });
 });
 

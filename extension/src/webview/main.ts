@@ -1,7 +1,7 @@
 // The usage page inside the webview: renders the host's PanelState with DOM APIs (text only, no
 // innerHTML of data), draws the daily chart as inline SVG, and talks to the host by postMessage.
 import { formatCompact, formatCost, formatCount, formatMs, formatResetsIn, formatUsd } from "../core/format.js";
-import type { QuotaBar } from "../core/quota.js";
+import { spentBudgets, type QuotaBar } from "../core/quota.js";
 import type { RequestRecord, UsageRow } from "../core/api.js";
 import type { HostMessage, PanelData, PanelState, WebviewMessage } from "../protocol.js";
 import { layoutDailyChart } from "./chart.js";
@@ -178,6 +178,9 @@ function renderData(data: PanelData, now: number, problem?: string): HTMLElement
   const parts: HTMLElement[] = [];
   if (problem) parts.push(h("div", { class: "banner", role: "alert" }, problem));
   const budget = data.dailyBudget;
+  const spent = spentBudgets(data.quota);
+  // Not by colour alone: the line under the number says which budget is spent.
+  const spentNote = spent.length ? ` · reached: ${spent.map((bar) => `${bar.title.toLowerCase()} (${bar.scope})`).join(", ")}` : "";
   parts.push(
     h(
       "header",
@@ -186,8 +189,8 @@ function renderData(data: PanelData, now: number, problem?: string): HTMLElement
         "div",
         {},
         h("div", { class: "muted", id: "spend-today-label" }, "Spent today"),
-        h("div", { class: "big", "data-testid": "spend-today", "aria-labelledby": "spend-today-label" }, formatUsd(data.spendTodayUsd)),
-        budget ? h("div", { class: "muted" }, `${formatUsd(budget.spentUsd)} of ${formatUsd(budget.budgetUsd)} daily budget (${budget.scope})`) : h("div", { class: "muted" }, "No daily budget"),
+        h("div", { class: spent.length ? "big error" : "big", "data-testid": "spend-today", "aria-labelledby": "spend-today-label" }, formatUsd(data.spendTodayUsd)),
+        h("div", { class: "muted", "data-testid": "spend-budget" }, `${budget ? `${formatUsd(budget.spentUsd)} of ${formatUsd(budget.budgetUsd)} daily budget (${budget.scope})` : "No daily budget"}${spentNote}`),
       ),
       h("div", { class: "who muted" }, `${data.user} · team ${data.team}`, h("br"), `Last 30 days: ${formatUsd(data.total.costUsd)}, ${formatCount(data.total.requests)} requests`),
       h("div", { class: "actions" }, button("Refresh", { type: "refresh" }), button("Configure Cline", { type: "run", command: "configureCline" })),
