@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatResetsIn, formatSeconds } from "./format.js";
+import { formatResetsIn, formatSeconds, formatTokenTriple } from "./format.js";
 
 describe("formatSeconds", () => {
   it("uses seconds, minutes, hours, then days, two units at most", () => {
@@ -30,5 +30,12 @@ describe("formatResetsIn", () => {
     expect(formatResetsIn(new Date(NOW + 39_000).toISOString(), NOW)).toBe("in 39s");
     expect(formatResetsIn(new Date(NOW - 1).toISOString(), NOW)).toBe("now");
     expect(formatResetsIn(null, NOW)).toBe("");
+  });
+});
+
+describe("formatTokenTriple", () => {
+  it("is compact to read and exact to hear", () => {
+    expect(formatTokenTriple(100_000, 0, 4000)).toEqual({ text: "100k / 0 / 4.0k", exact: "100,000 in, 0 cached, 4,000 out" });
+    expect(formatTokenTriple(2_500_000, 1234, 999)).toEqual({ text: "2.5M / 1.2k / 999", exact: "2,500,000 in, 1,234 cached, 999 out" });
   });
 });

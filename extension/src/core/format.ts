@@ -51,3 +51,14 @@ export function formatMs(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return "–";
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms)} ms`;
 }
+
+/**
+ * Tokens in / cached / out, as the usage panel's tables show them: compact for the eye
+ * ("100k / 0 / 4.0k") and exact for a title and screen readers ("100,000 in, 0 cached, 4,000 out").
+ */
+export function formatTokenTriple(input: number, cached: number, output: number): { text: string; exact: string } {
+  return {
+    text: `${formatCompact(input)} / ${formatCompact(cached)} / ${formatCompact(output)}`,
+    exact: `${formatCount(input)} in, ${formatCount(cached)} cached, ${formatCount(output)} out`,
+  };
+}

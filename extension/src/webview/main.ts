@@ -1,6 +1,6 @@
 // The usage page inside the webview: renders the host's PanelState with DOM APIs (text only, no
 // innerHTML of data), draws the daily chart as inline SVG, and talks to the host by postMessage.
-import { formatCompact, formatCost, formatCount, formatMs, formatResetsIn, formatUsd } from "../core/format.js";
+import { formatCompact, formatCost, formatCount, formatMs, formatResetsIn, formatTokenTriple, formatUsd } from "../core/format.js";
 import { spentBudgets, type QuotaBar } from "../core/quota.js";
 import type { RequestRecord, UsageRow } from "../core/api.js";
 import type { HostMessage, PanelData, PanelState, WebviewMessage } from "../protocol.js";
@@ -47,6 +47,12 @@ function fill(percent: number): HTMLElement {
   const element = h("div", { class: "fill" });
   element.style.width = `${percent}%`;
   return element;
+}
+
+/** Tokens in / cached / out: compact to read ("100k / 0 / 4.0k"); the exact numbers in a title and for screen readers. */
+function tokensCell(input: number, cached: number, output: number): HTMLElement {
+  const { text, exact } = formatTokenTriple(input, cached, output);
+  return h("td", { class: "num", title: `${exact} tokens` }, h("span", { "aria-hidden": "true" }, text), h("span", { class: "visually-hidden" }, `${exact} tokens`));
 }
 
 function quotaBar(bar: QuotaBar, now: number): HTMLElement {
@@ -134,7 +140,7 @@ function usageTable(caption: string, keyTitle: string, rows: UsageRow[], testid:
           {},
           h("th", { scope: "row" }, row.key || "(none)"),
           h("td", { class: "num" }, formatCount(row.requests)),
-          h("td", { class: "num" }, `${formatCompact(row.inputTokens)} / ${formatCompact(row.cacheReadTokens)} / ${formatCompact(row.outputTokens)}`),
+          tokensCell(row.inputTokens, row.cacheReadTokens, row.outputTokens),
           h("td", { class: "num" }, formatCost(row.costUsd)),
           h("td", { class: "num" }, formatCost(row.cacheSavingsUsd)),
         ),
@@ -163,7 +169,7 @@ function requestsTable(requests: RequestRecord[]): HTMLElement {
           { "data-testid": "request-row", class: request.status },
           h("td", { title: time.toISOString() }, time.toLocaleTimeString()),
           h("td", {}, served + deployment),
-          h("td", { class: "num" }, `${formatCount(request.inputTokens)} / ${formatCount(request.cacheReadTokens)} / ${formatCount(request.outputTokens)}`),
+          tokensCell(request.inputTokens, request.cacheReadTokens, request.outputTokens),
           h("td", { class: "num" }, formatCost(request.costUsd)),
           h("td", { class: "num" }, formatMs(request.latencyMs)),
           h("td", { class: "num" }, String(request.fallbacks)),
