@@ -186,7 +186,9 @@ function renderData(data: PanelData, now: number, problem?: string): HTMLElement
   const budget = data.dailyBudget;
   const spent = spentBudgets(data.quota);
   // Not by colour alone: the line under the number says which budget is spent.
-  const spentNote = spent.length ? ` · reached: ${spent.map((bar) => `${bar.title.toLowerCase()} (${bar.scope})`).join(", ")}` : "";
+  const shown = budget ? `dailyUsd:${budget.scope}` : undefined;
+  const others = spent.filter((bar) => bar.id !== shown).map((bar) => `${bar.title.toLowerCase()} (${bar.scope})`);
+  const spentNote = [spent.some((bar) => bar.id === shown) ? " · reached" : "", others.length ? ` · reached: ${others.join(", ")}` : ""].join("");
   parts.push(
     h(
       "header",
