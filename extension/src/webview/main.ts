@@ -188,7 +188,8 @@ function renderData(data: PanelData, now: number, problem?: string): HTMLElement
   // Not by colour alone: the line under the number says which budget is spent.
   const shown = budget ? `dailyUsd:${budget.scope}` : undefined;
   const others = spent.filter((bar) => bar.id !== shown).map((bar) => `${bar.title.toLowerCase()} (${bar.scope})`);
-  const spentNote = [spent.some((bar) => bar.id === shown) ? " · reached" : "", others.length ? ` · reached: ${others.join(", ")}` : ""].join("");
+  const shownSpent = spent.some((bar) => bar.id === shown);
+  const spentNote = shownSpent ? ` · reached${others.length ? `, and ${others.join(", ")}` : ""}` : others.length ? ` · reached: ${others.join(", ")}` : "";
   parts.push(
     h(
       "header",
