@@ -1,12 +1,13 @@
 // The soak: the Bedrock emulator (in this process) and a real `tollgate serve` (a child process,
 // the built CLI), driven open-loop at a target rate with the soak's traffic mix, then checked.
+import { execFileSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { availableParallelism, loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
 import { Pool } from "undici";
 import { startEmulator } from "../emulator/index.js";
-import { startBrokerProcess, writePolicyFile, type BrokerProcess } from "../support/broker-process.js";
+import { REPO_ROOT, startBrokerProcess, writePolicyFile, type BrokerProcess } from "../support/broker-process.js";
 import { TEST_ADMIN_TOKEN } from "../support/harness.js";
 import { buildReport, type LedgerRow, type RssSample, type SlotSnapshot, type SoakConfig, type SoakReport } from "./soak-checks.js";
 import { sendRequest, type RequestResult } from "./soak-client.js";
@@ -22,7 +23,10 @@ export const DEFAULT_CONFIG: SoakConfig = {
   rampSeconds: 30,
   rssWindowSeconds: 60,
   rssGrowthLimit: 0.1,
-  maxInFlight: 2_000,
+  // Below Node's listen backlog (511): when the broker falls behind, arrivals beyond the cap are
+  // counted as not sent instead of piling up as connections the kernel drops, and the broker's
+  // memory is not judged on a backlog of thousands of requests.
+  maxInFlight: 500,
   seed: 1,
   rssSampleMs: 1_000,
   // Only against a hang: a request the client gives up on may still be admitted and recorded by the
@@ -100,6 +104,7 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
     const startedAt = ctx.runStartedAt;
 
     const rss: RssSample[] = [];
+    const inFlight = new Set<Promise<void>>();
     const sample = (): void => {
       const kb = rssKb(pid);
       if (kb === undefined) return;
@@ -108,6 +113,7 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
         t: (performance.now() - startedAt) / 1000,
         kb,
         cpu: { broker: cpuSeconds(pid) ?? Number.NaN, self: (own.user + own.system) / 1e6, machine: machineCpuSeconds()?.busy ?? Number.NaN },
+        inFlight: inFlight.size,
       });
     };
     sample();
@@ -119,7 +125,6 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
 
     // Open loop: arrivals follow a Poisson process at the target rate (after the ramp), whatever the answers do.
     const results: RequestResult[] = [];
-    const inFlight = new Set<Promise<void>>();
     const launchLagMs: number[] = [];
     const arrivals = rng(config.seed ^ 0xa441);
     const endAt = startedAt + config.durationSeconds * 1000;
@@ -192,6 +197,7 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
 
     const report = buildReport({
       config,
+      build: buildInfo(),
       results: results.sort((a, b) => a.seq - b.seq),
       scheduled: seq,
       notSent,
@@ -217,6 +223,17 @@ export async function runSoak(config: SoakConfig, options: SoakRunOptions = {}):
     await emulator.close();
     if (!options.keepData && broker) rmSync(broker.dataDir, { recursive: true, force: true });
     rmSync(dirname(policyFile), { recursive: true, force: true });
+  }
+}
+
+/** Which broker this was: the commit, and whether broker/ or shared/ had uncommitted changes when it was built. */
+function buildInfo(): string {
+  try {
+    const commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--", "broker", "shared"], { cwd: REPO_ROOT, encoding: "utf8" }).trim();
+    return `commit ${commit}${dirty ? ", with uncommitted changes in broker/ or shared/" : ""}`;
+  } catch {
+    return "commit unknown";
   }
 }
 

@@ -30,6 +30,8 @@ export interface RssSample {
   kb: number;
   /** Cumulative CPU seconds at the sample: the broker, this process (load generator + emulator), the whole machine. */
   cpu?: { broker: number; self: number; machine: number };
+  /** The load generator's requests in flight at the sample. */
+  inFlight?: number;
 }
 
 export interface LedgerRow {
@@ -64,6 +66,8 @@ export interface EmulatorTotalsLike {
 
 export interface RunData {
   config: SoakConfig;
+  /** Which broker was measured (commit, uncommitted changes). */
+  build?: string;
   results: RequestResult[];
   /** Arrivals the Poisson schedule produced. */
   scheduled: number;
@@ -450,9 +454,10 @@ function timeSeries(run: RunData): string[] {
       const others = Math.max(0, pct(first.cpu.machine, last.cpu.machine) - broker - self);
       cpu = `; CPU broker ${broker.toFixed(0)}%, generator ${self.toFixed(0)}%, others ${others.toFixed(0)}%`;
     }
+    const inFlightMax = Math.max(0, ...run.rss.filter((s) => s.t >= start && s.t < start + bucket).map((s) => s.inFlight ?? 0));
     const memory = kb.length === 0 ? "no RSS samples" : `RSS median ${(median(kb) / 1024).toFixed(1)} MiB (min ${(Math.min(...kb) / 1024).toFixed(1)}, max ${(Math.max(...kb) / 1024).toFixed(1)})`;
     lines.push(
-      `    t=${String(start).padStart(4)}–${String(start + bucket).padEnd(4)} s: ${memory}; ${started.length} requests, ${(started.length / bucket).toFixed(1)}/s, latency p50 ${latency.p50.toFixed(0)} ms p99 ${latency.p99.toFixed(0)} ms${cpu}${label}`,
+      `    t=${String(start).padStart(4)}–${String(start + bucket).padEnd(4)} s: ${memory}; ${started.length} requests, ${(started.length / bucket).toFixed(1)}/s, ≤${inFlightMax} in flight, latency p50 ${latency.p50.toFixed(0)} ms p99 ${latency.p99.toFixed(0)} ms${cpu}${label}`,
     );
   }
   return lines;
@@ -462,7 +467,7 @@ function formatReport(run: RunData, checks: Check[], f: SoakFigures, pass: boole
   const c = run.config;
   const lag = percentiles(run.launchLagMs);
   const out: string[] = [];
-  out.push(`Tollgate soak: ${c.durationSeconds} s at ${c.rps} requests/s (seed ${c.seed}, ramp ${c.rampSeconds} s, warm-up ${c.warmupSeconds} s, in-flight cap ${c.maxInFlight})`);
+  out.push(`Tollgate soak: ${c.durationSeconds} s at ${c.rps} requests/s (seed ${c.seed}, ramp ${c.rampSeconds} s, warm-up ${c.warmupSeconds} s, in-flight cap ${c.maxInFlight})${run.build ? `; broker ${run.build}` : ""}`);
   out.push("");
   out.push("Figures");
   out.push(`  requests: ${f.sent} sent (${run.notSent} not sent at the cap), ${f.answered} answered; offered ${f.offeredRps.toFixed(1)}/s, sent ${f.achievedRps.toFixed(1)}/s; wall ${run.wallSeconds.toFixed(1)} s; most in flight ${run.maxInFlightSeen}`);
@@ -477,6 +482,14 @@ function formatReport(run: RunData, checks: Check[], f: SoakFigures, pass: boole
   out.push(`  latency, non-streamed (whole answer): ${fmtP(f.latencyMs.nonStream)}`);
   out.push(`  latency, streamed (whole stream):     ${fmtP(f.latencyMs.streamTotal)}`);
   out.push(`  latency, streamed (first byte):       ${fmtP(f.latencyMs.streamFirstByte)}`);
+  const answered = run.results.filter((r) => r.outcome === "ok");
+  const byModel = [...new Set(answered.map((r) => r.model))].sort().map((model) => {
+    const mine = answered.filter((r) => r.model === model);
+    const fallback = mine.filter((r) => r.servedModel !== null && r.servedModel !== model).length;
+    const failedOver = mine.filter((r) => r.failedAttempts > 0).length;
+    return `${model} ${fallback} of ${mine.length} by a fallback model, ${failedOver} after a failed attempt`;
+  });
+  out.push(`  routing (completed answers): ${byModel.join("; ")}`);
   out.push(`  emulator: ${f.emulatorTotals.calls} Bedrock calls, ${run.tracker.throttled} throttled, ${run.tracker.aborted} aborted; tokens ${fmtUsage(f.emulatorTotals)}`);
   out.push(`  ledger: ${f.ledgerRows} rows, cost $${(run.ledger.reduce((s, r) => s + r.cost_pico_usd, 0) / 1e12).toFixed(2)}`);
   out.push(`  broker RSS: ${run.rss.length} samples, min ${(f.rss.minKb / 1024).toFixed(1)} MiB, max ${(f.rss.maxKb / 1024).toFixed(1)} MiB; over time:`);

@@ -13,7 +13,7 @@ const HELP = `npm run soak -- [options]
   --ramp-seconds N     the rate grows linearly to --rps over this long, within the warm-up (default: a quarter of it; SOAK_RAMP_SECONDS)
   --window-seconds N   length of the first and last RSS windows compared (default: 60, or 10% of a shorter run; SOAK_WINDOW_SECONDS)
   --rss-growth PCT     largest accepted RSS growth, percent (default 10; SOAK_RSS_GROWTH)
-  --max-in-flight N    in-flight cap of the load generator (default 2000; SOAK_MAX_IN_FLIGHT)
+  --max-in-flight N    in-flight cap of the load generator (default 500; SOAK_MAX_IN_FLIGHT)
   --seed N             traffic mix seed (default 1; SOAK_SEED)
   --json FILE          also write the report (checks and figures) as JSON
   --keep-data          keep the broker's data dir (the ledger) and print where it is
