@@ -67,12 +67,18 @@ export function machineCpuSeconds(): { busy: number; total: number } | undefined
   }
 }
 
+/** Resident memory of a process in KiB: VmRSS from /proc on Linux, else `ps` (macOS). */
 export function rssKb(pid: number): number | undefined {
   try {
     const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
     return match ? Number(match[1]) : undefined;
   } catch {
-    return undefined;
+    try {
+      const kb = Number(execFileSync("ps", ["-o", "rss=", "-p", String(pid)], { encoding: "utf8" }).trim());
+      return Number.isFinite(kb) && kb > 0 ? kb : undefined;
+    } catch {
+      return undefined;
+    }
   }
 }
 

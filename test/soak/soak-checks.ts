@@ -221,7 +221,7 @@ export function buildReport(run: RunData): SoakReport {
       name: `broker RSS growth after warm-up < ${(config.rssGrowthLimit * 100).toFixed(0)}%`,
       pass: enough && growth < config.rssGrowthLimit,
       lines: [
-        `method: VmRSS of the broker process (/proc/<pid>/status) every ${config.rssSampleMs} ms; the first ${config.warmupSeconds} s are warm-up;`,
+        `method: resident memory of the broker process (VmRSS in /proc/<pid>/status; ps where there is no /proc) every ${config.rssSampleMs} ms; the first ${config.warmupSeconds} s are warm-up;`,
         `median of the first ${config.rssWindowSeconds} s after warm-up (${firstWindow.length} samples, t=${config.warmupSeconds}–${config.warmupSeconds + config.rssWindowSeconds} s) vs median of the last ${config.rssWindowSeconds} s (${lastWindow.length} samples, t=${lastStart}–${config.durationSeconds} s)`,
         `${(firstMedian / 1024).toFixed(1)} MiB → ${(lastMedian / 1024).toFixed(1)} MiB: ${(growth * 100).toFixed(2)}%${enough ? "" : " (not enough samples to judge)"}`,
       ],
