@@ -31,6 +31,7 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Pool } from "undici";
+import { listeningUrl } from "./listening-url.js";
 import { DEFAULT_COOLDOWN, keyHashEntry } from "@tollgate/shared";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile } from "../test/support/broker-process.js";
 import { envFor } from "../test/emulator/emulator-env.js";
@@ -100,15 +101,7 @@ async function startEmulatorChild(): Promise<EmulatorChild> {
     ["--import", "tsx", join(REPO_ROOT, "bench/routing-emulator.ts"), "--first-byte-delay-ms", String(FIRST_BYTE_DELAY_MS)],
     { stdio: ["ignore", "pipe", "inherit", "ipc"] },
   );
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (data: Buffer) => {
-      out += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`routing emulator exited ${code}`)));
-  });
+  const url = await listeningUrl(child, "routing emulator");
   let next = 0;
   const pending = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   child.on("message", (message: { id: number; result?: unknown; error?: string }) => {

@@ -15,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ConverseCommand, ConverseStreamCommand } from "@aws-sdk/client-bedrock-runtime";
 import { Pool } from "undici";
+import { listeningUrl } from "./listening-url.js";
 import { keyHashEntry } from "@tollgate/shared";
 import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS } from "../broker/src/bedrock/client-pool.js";
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
@@ -54,15 +55,7 @@ async function startEmulatorProcess(): Promise<{ url: string; child: ChildProces
   const child = spawn(process.execPath, ["--import", "tsx", join(REPO_ROOT, "test/emulator/cli.ts"), "--port", "0", "--first-byte-delay-ms", String(FIRST_BYTE_DELAY_MS)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (data: Buffer) => {
-      out += data.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(out);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`emulator exited ${code}`)));
-  });
+  const url = await listeningUrl(child, "emulator");
   return { url, child };
 }
 
