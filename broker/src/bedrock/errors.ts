@@ -22,6 +22,22 @@ interface SdkErrorLike {
   $response?: { headers?: Record<string, string | undefined> };
 }
 
+/** The retry-after Bedrock itself sent, by the ApiError made from its error (the header on the ApiError may be our default). */
+const bedrockRetryAfter = new WeakMap<ApiError, number>();
+
+/** How long Bedrock asked us to wait before calling again, in ms; undefined when it didn't say. */
+export function bedrockRetryAfterMs(error: ApiError): number | undefined {
+  const seconds = bedrockRetryAfter.get(error);
+  return seconds === undefined ? undefined : seconds * 1000;
+}
+
+/** Remembers Bedrock's own retry-after (if any) for the ApiError made from `source`. */
+function withBedrockRetryAfter(apiError: ApiError, source: SdkErrorLike): ApiError {
+  const seconds = retryAfterSeconds(source);
+  if (seconds !== undefined) bedrockRetryAfter.set(apiError, seconds);
+  return apiError;
+}
+
 export function isAbortError(error: unknown): boolean {
   const candidate = error as SdkErrorLike | undefined;
   return candidate?.name === "AbortError";
@@ -53,7 +69,7 @@ export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): Ap
     case "ServiceQuotaExceededException": {
       const seconds = retryAfterSeconds(e) ?? (name === "ServiceQuotaExceededException" ? 60 : 2);
       const why = name === "ModelNotReadyException" ? "is not ready yet" : "is throttling requests";
-      return new ApiError({
+      const apiError = new ApiError({
         status: 429,
         type: "rate_limit_exceeded",
         code: name === "ModelNotReadyException" ? "upstream_model_not_ready" : "upstream_throttled",
@@ -61,6 +77,7 @@ export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): Ap
         headers: { "retry-after": String(seconds) },
         cause: error,
       });
+      return withBedrockRetryAfter(apiError, e);
     }
     case "ValidationException":
       if (TOO_LONG.test(detail)) {
@@ -108,14 +125,17 @@ export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): Ap
         cause: error,
       });
     case "ServiceUnavailableException":
-      return new ApiError({
-        status: 503,
-        type: "upstream_error",
-        code: "upstream_unavailable",
-        message: `Amazon Bedrock is unavailable for ${target}; retry shortly. (${detail})`,
-        headers: { "retry-after": String(retryAfterSeconds(e) ?? 5) },
-        cause: error,
-      });
+      return withBedrockRetryAfter(
+        new ApiError({
+          status: 503,
+          type: "upstream_error",
+          code: "upstream_unavailable",
+          message: `Amazon Bedrock is unavailable for ${target}; retry shortly. (${detail})`,
+          headers: { "retry-after": String(retryAfterSeconds(e) ?? 5) },
+          cause: error,
+        }),
+        e,
+      );
     case "CredentialsProviderError":
       return new ApiError({
         status: 503,

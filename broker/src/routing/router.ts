@@ -3,7 +3,7 @@
 // long for the model → its `contextFallbacks`. A model the user may not use is never tried, and a
 // fallback model must pass the user's limits for that model (the caller's gate) before it is tried.
 import type { Deployment, ModelPolicy, Policy, UserPolicy } from "@tollgate/shared";
-import { bedrockErrorToApiError, type DeploymentRef } from "../bedrock/errors.js";
+import { bedrockErrorToApiError, bedrockRetryAfterMs, type DeploymentRef } from "../bedrock/errors.js";
 import type { BedrockRequest } from "../bedrock/request/index.js";
 import { ApiError } from "../errors.js";
 import { AttemptSignal } from "./attempt-signal.js";
@@ -162,7 +162,7 @@ export class Router {
       failed: (error) => {
         reported = true;
         const now = this.health.now();
-        health.failed(now, now - started, { code: error.code, message: error.message, retryAfterMs: retryAfterMs(error) }, target.model.routing.cooldown);
+        health.failed(now, now - started, { code: error.code, message: error.message, retryAfterMs: bedrockRetryAfterMs(error) }, target.model.routing.cooldown);
       },
       end: () => {
         if (ended) return;
@@ -195,11 +195,6 @@ export function attemptError(error: unknown, attempt: AttemptSignal, ref: Deploy
     });
   }
   return bedrockErrorToApiError(error, ref);
-}
-
-function retryAfterMs(error: ApiError): number | undefined {
-  const seconds = Number(error.headers["retry-after"]);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
 }
 
 /** Every deployment that could serve is cooling down: say when to come back. */

@@ -1,5 +1,6 @@
 import { parsePolicy, type ModelPolicy, type Policy } from "@tollgate/shared";
 import { describe, expect, it } from "vitest";
+import { bedrockErrorToApiError } from "../bedrock/errors.js";
 import { ApiError } from "../errors.js";
 import { DeploymentHealthRegistry, FAILURES_BEFORE_COOLDOWN } from "./deployment-health.js";
 import { orderDeployments } from "./order-deployments.js";
@@ -35,8 +36,12 @@ function clock(start = 1_000_000) {
   return { now: () => now, advance: (ms: number) => (now += ms) };
 }
 
+/** A Bedrock throttle as the SDK raises it, with Bedrock's retry-after when given, mapped as the broker maps it. */
 const throttled = (retryAfter?: number) =>
-  new ApiError({ status: 429, type: "rate_limit_exceeded", code: "upstream_throttled", message: "throttled", headers: retryAfter ? { "retry-after": String(retryAfter) } : {} });
+  bedrockErrorToApiError(
+    { name: "ThrottlingException", message: "Too many requests", $response: { headers: retryAfter ? { "retry-after": String(retryAfter) } : {} } },
+    { model: "sonnet", id: "x", modelId: "m", region: "us-east-1" },
+  );
 const serverError = () => new ApiError({ status: 502, type: "upstream_error", code: "upstream_error", message: "boom" });
 const tooLong = () => new ApiError({ status: 400, type: "invalid_request_error", code: "context_length_exceeded", message: "too long" });
 const badRequest = () => new ApiError({ status: 400, type: "invalid_request_error", code: "upstream_validation_error", message: "bad" });
@@ -189,6 +194,8 @@ describe("Router", () => {
     const second = await run(router, policy, {});
     expect(second.tried).toEqual([]);
     expect(second.error).toMatchObject({ status: 429, code: "upstream_throttled" });
+    // "b" and "c" cool for the policy's initialMs (1 s), not the 2 s the client is told when Bedrock sends no retry-after.
+    expect(first.error?.headers["retry-after"]).toBe("2");
     expect(second.error?.headers["retry-after"]).toBe("1");
     expect(second.error?.message).toMatch(/cooling down/);
     time.advance(1_000);
