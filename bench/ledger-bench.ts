@@ -10,7 +10,7 @@
 //    and the main thread's event-loop delay p99/max while it ran (commits run on the writer thread).
 // The data lives in a temp directory on the disk under test (default: the OS temp dir), removed at the end.
 // Flags: --quick (200k rows, 1.5 s loads), --dir DIR, --ids ordered, and writer tuning
-// --max-batch N, --checkpoint-pages N, --cache-mb N. Figures and the choices they led to are at the
+// --max-batch N, --checkpoint-pages N, --cache-mb N (reader), --writer-cache-mb N. Figures and the choices they led to are at the
 // top of broker/src/ledger/sqlite-ledger.ts.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
@@ -34,6 +34,7 @@ const tuning: SqliteLedgerOptions = {
   ...(flag("--max-batch") !== undefined ? { maxBatch: Number(flag("--max-batch")) } : {}),
   ...(flag("--checkpoint-pages") !== undefined ? { walAutocheckpointPages: Number(flag("--checkpoint-pages")) } : {}),
   ...(flag("--cache-mb") !== undefined ? { cacheSizeMb: Number(flag("--cache-mb")) } : {}),
+  ...(flag("--writer-cache-mb") !== undefined ? { writerCacheSizeMb: Number(flag("--writer-cache-mb")) } : {}),
 };
 const LOOP_MS = quick ? 1500 : 5000;
 const QUERY_ROWS = quick ? 200_000 : 1_000_000;

@@ -92,8 +92,14 @@ export interface SqliteLedgerOptions {
   busyTimeoutMs?: number;
   /** WAL pages between automatic checkpoints (run on the writer thread). Default 4000 (16 MB). */
   walAutocheckpointPages?: number;
-  /** SQLite page cache per connection (the writer thread's and the reader's), MB. Default 64. */
+  /** SQLite page cache of the reader connection (queries on the main thread), MB. Default 64. */
   cacheSizeMb?: number;
+  /**
+   * SQLite page cache of the writer thread's connection, MB. Default 4: appends touch only the right
+   * edges of the indexes and the current rollup rows, so a big cache bought no throughput and only
+   * grew the broker's memory with the file (bench/ledger-bench.ts --writer-cache-mb, docs/reliability.md).
+   */
+  writerCacheSizeMb?: number;
   /** Called after every commit attempt: for metrics, and for tests that count transactions. */
   onFlush?: (event: FlushEvent) => void;
   /** Called when `healthy()` changes. */
@@ -295,7 +301,7 @@ export class SqliteLedger implements UsageLedger {
       synchronous: options.synchronous ?? "FULL",
       busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)),
       walAutocheckpointPages: Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000)),
-      cacheSizeMb: Math.max(1, Math.floor(options.cacheSizeMb ?? 64)),
+      cacheSizeMb: Math.max(1, Math.floor(options.writerCacheSizeMb ?? 4)),
       insertSql: INSERT_SQL,
       hourlySql: rollupSql("usage_hourly", "hour"),
       dailySql: rollupSql("usage_daily", "day"),
