@@ -10,6 +10,7 @@ import { accessLog } from "./http/access-log.js";
 import { requireAdmin } from "./http/admin-auth.js";
 import { errorHandler } from "./http/error-response.js";
 import { requestContext } from "./http/request-context.js";
+import type { OpenRequestLimit } from "./http/load-shedding.js";
 import { verifyUtf8 } from "./http/validate.js";
 import { adminRouter } from "./http/routes/admin.js";
 import { chatCompletionsHandler } from "./http/routes/chat-completions.js";
@@ -39,6 +40,8 @@ export interface AppDeps {
   ledgerHealthy(): boolean;
   /** Largest accepted request body; agents send long histories and images, so the default is generous. */
   maxBodyBytes: number;
+  /** Chat requests open at once; past it new ones get 503 `overloaded`. */
+  openRequests: OpenRequestLimit;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -68,7 +71,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(requireUser(deps.policy));
   v1.get("/models", modelsHandler(deps.policy));
   const chat = chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter });
-  v1.post("/chat/completions", refuseWhileDraining(deps.inFlight), json, (req, res) => deps.inFlight.track(() => chat(req, res)));
+  v1.post("/chat/completions", refuseWhileDraining(deps.inFlight), deps.openRequests.middleware(), json, (req, res) => deps.inFlight.track(() => chat(req, res)));
   const me = { policy: deps.policy, limits: deps.limits, ledger: deps.ledger };
   v1.get("/me", meHandler(me));
   v1.get("/me/usage", meUsageHandler(me));

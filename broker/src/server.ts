@@ -14,6 +14,7 @@ import { createServer, type Server } from "node:http";
 import type { Duplex } from "node:stream";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { DEFAULT_MAX_OPEN_REQUESTS, OpenRequestLimit } from "./http/load-shedding.js";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "./app.js";
 import { ApiError } from "./errors.js";
 import { toErrorBody } from "./http/error-response.js";
@@ -37,6 +38,8 @@ export interface BrokerConfig {
   adminToken?: AdminToken | undefined;
   logger: Logger;
   maxBodyBytes?: number;
+  /** Chat requests open at once before new ones get 503 `overloaded` (default DEFAULT_MAX_OPEN_REQUESTS). */
+  maxOpenRequests?: number;
   /** SQLite `synchronous` for the ledger: NORMAL survives a killed broker, FULL also a power loss. */
   ledgerSynchronous?: "NORMAL" | "FULL";
   bedrock?: Partial<BedrockClientOptions>;
@@ -109,6 +112,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     ledgerHealthy: () => ledger.healthy(),
     checkCredentials: () => upstream.checkCredentials(credentialsRegion()),
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    openRequests: new OpenRequestLimit(config.maxOpenRequests ?? DEFAULT_MAX_OPEN_REQUESTS),
   });
 
   const headersTimeout = config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;

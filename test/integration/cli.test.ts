@@ -57,6 +57,12 @@ describe("tollgate serve", () => {
     }
   });
 
+  it("refuses a bad --max-open-requests with a one-line reason", async () => {
+    const result = await runCli(["serve", "--policy", writePolicyFile(TEST_POLICY), "--port", "0", "--data-dir", tempDir(), "--max-open-requests", "0"]);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim()).toBe('tollgate serve: --max-open-requests must be a positive integer, got "0"');
+  });
+
   it("refuses an unwritable data dir", async () => {
     // A directory below a regular file can't be created, even by root (CI runs as root).
     const blocker = join(tempDir(), "not-a-directory");

@@ -25,6 +25,7 @@ export async function serveCommand(args: string[]): Promise<number> {
         port: { type: "string", default: String(DEFAULT_PORT) },
         "data-dir": { type: "string", default: defaultDataDir() },
         "max-body-bytes": { type: "string" },
+        "max-open-requests": { type: "string" },
         "admin-token-file": { type: "string" },
         "ledger-sync": { type: "string", default: "normal" },
         "bedrock-http2": { type: "boolean", default: false },
@@ -42,6 +43,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const maxBodyBytes = values["max-body-bytes"] === undefined ? undefined : Number(values["max-body-bytes"]);
   if (maxBodyBytes !== undefined && (!Number.isInteger(maxBodyBytes) || maxBodyBytes < 1024)) {
     return fail(`--max-body-bytes must be an integer of at least 1024, got "${values["max-body-bytes"]}"`);
+  }
+
+  const maxOpenRequests = values["max-open-requests"] === undefined ? undefined : Number(values["max-open-requests"]);
+  if (maxOpenRequests !== undefined && (!Number.isInteger(maxOpenRequests) || maxOpenRequests < 1)) {
+    return fail(`--max-open-requests must be a positive integer, got "${values["max-open-requests"]}"`);
   }
 
   const drainSeconds = Number(values["drain-seconds"]);
@@ -83,6 +89,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ledgerSynchronous: ledgerSync,
       logger,
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
+      ...(maxOpenRequests !== undefined ? { maxOpenRequests } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
       ...timeouts,
     });
