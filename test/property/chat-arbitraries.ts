@@ -38,7 +38,12 @@ const toolArguments = fc.oneof(fc.constant(""), fc.constant("  "), jsonObject.ma
 /** An assistant turn calling 1-3 tools, then a tool message answering each call (in any order). */
 const toolRound = fc
   .record({
-    calls: fc.array(fc.record({ id: fc.string({ minLength: 1, maxLength: 70 }), name: fc.constantFrom(...TOOL_NAMES), arguments: toolArguments }), { minLength: 1, maxLength: 3 }),
+    // Distinct ids within a turn, as clients send them (the answers are matched to their calls by id).
+    calls: fc.uniqueArray(fc.record({ id: fc.string({ minLength: 1, maxLength: 70 }), name: fc.constantFrom(...TOOL_NAMES), arguments: toolArguments }), {
+      minLength: 1,
+      maxLength: 3,
+      selector: (call) => call.id,
+    }),
     content: fc.oneof(fc.constant(null), text),
     results: fc.array(fc.oneof(text, fc.array(textPart, { maxLength: 2 })), { minLength: 3, maxLength: 3 }),
     reversed: fc.boolean(),

@@ -202,8 +202,13 @@ describe("parsePolicy: semantic checks", () => {
     );
     expect(formatPolicyProblems(problems)).toEqual([
       "models.m.reasoning.budgets.medium: 2048 must be at least budgets.low (4096)",
-      "models.m.reasoning.budgets.high: the default high budget (24576) must be less than maxOutputTokens (16000)",
+      "models.m.maxOutputTokens: 16000 must be more than the default high reasoning budget (24576); raise it, or set reasoning.budgets.high below it",
     ]);
+  });
+
+  it("puts a budget problem where the admin can fix it: at the written value, not at a default", () => {
+    const problems = problemsOf(policyWith({ m: model({ reasoning: { budgets: { low: 10_000 } } }) }));
+    expect(formatPolicyProblems(problems)).toEqual(["models.m.reasoning.budgets.low: 10000 must be at most the default medium budget (8192); set budgets.medium too"]);
   });
 
   it("reports every problem at once, structural and semantic, across models", () => {

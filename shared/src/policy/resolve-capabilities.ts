@@ -88,27 +88,39 @@ export function resolveReasoning(
   return { supported, defaultEffort, budgets };
 }
 
+/**
+ * Budgets ordered and below maxOutputTokens. Each problem points at a value the admin wrote: a
+ * default budget can't be fixed where it isn't written, so the problem goes to the written side.
+ */
 function checkBudgets(
   budgets: ModelPolicy["reasoning"]["budgets"],
   maxOutputTokens: number | undefined,
   written: Partial<ModelPolicy["reasoning"]["budgets"]>,
   report: ReportProblem,
 ): void {
-  const describe = (level: keyof typeof budgets) =>
-    written[level] === undefined ? `the default ${level} budget (${budgets[level]})` : `${budgets[level]}`;
-  if (budgets.medium < budgets.low) {
-    report(["reasoning", "budgets", "medium"], `${describe("medium")} must be at least budgets.low (${budgets.low})`);
-  }
-  if (budgets.high < budgets.medium) {
-    report(["reasoning", "budgets", "high"], `${describe("high")} must be at least budgets.medium (${budgets.medium})`);
-  }
+  type Level = keyof typeof budgets;
+  const isWritten = (level: Level): boolean => written[level] !== undefined;
+  const describe = (level: Level) => (isWritten(level) ? `${budgets[level]}` : `the default ${level} budget (${budgets[level]})`);
+  const ordered = (lower: Level, upper: Level): void => {
+    if (budgets[upper] >= budgets[lower]) return;
+    if (isWritten(upper) || !isWritten(lower)) {
+      report(["reasoning", "budgets", upper], `${describe(upper)} must be at least budgets.${lower} (${budgets[lower]})`);
+    } else {
+      report(["reasoning", "budgets", lower], `${budgets[lower]} must be at most ${describe(upper)}; set budgets.${upper} too`);
+    }
+  };
+  ordered("low", "medium");
+  ordered("medium", "high");
   // Bedrock/Anthropic require budget_tokens < max_tokens, so no budget can reach maxOutputTokens.
   if (maxOutputTokens === undefined) return;
   for (const level of ["low", "medium", "high"] as const) {
-    if (budgets[level] >= maxOutputTokens) {
+    if (budgets[level] < maxOutputTokens) continue;
+    if (isWritten(level)) {
+      report(["reasoning", "budgets", level], `${budgets[level]} must be less than maxOutputTokens (${maxOutputTokens})`);
+    } else {
       report(
-        ["reasoning", "budgets", level],
-        `${describe(level)} must be less than maxOutputTokens (${maxOutputTokens})`,
+        ["maxOutputTokens"],
+        `${maxOutputTokens} must be more than the default ${level} reasoning budget (${budgets[level]}); raise it, or set reasoning.budgets.${level} below it`,
       );
     }
   }
