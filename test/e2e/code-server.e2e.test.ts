@@ -261,6 +261,8 @@ describe("the extension in code-server", () => {
     await expect.poll(() => list.innerText(), { timeout: 15_000 }).toContain(endpoint().baseUrl);
     const text = await list.innerText();
     for (const model of Object.keys(TEST_POLICY.models)) expect(text).toContain(model);
+    // Each model with the limits Cline's Model Configuration asks for, from the broker's /v1/models.
+    expect(text).toMatch(/Context window [\d,]+ · max output [\d,]+/);
     expect(text).not.toContain(endpoint().apiKey);
     expect(text).not.toContain(TEST_KEY);
     await screenshot("06-configure-cline");

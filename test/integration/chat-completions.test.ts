@@ -1,5 +1,6 @@
 // The broker's core path end to end: the official `openai` client → `tollgate serve` → the unchanged
 // AWS SDK (credentials from fake IMDSv2) → the Bedrock emulator over its real wire protocol.
+import { modelListSchema } from "@tollgate/shared";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { chatRequest, system, textOfTokens, tool, toolResult, user } from "../support/builders.js";
 import { startHarness, TEST_KEY, type Harness } from "../support/harness.js";
@@ -20,6 +21,15 @@ describe("GET /v1/models", () => {
     const models = await h.client.models.list();
     expect(models.data.map((model) => model.id).sort()).toEqual(["claude-sonnet-4", "claude-sonnet-4-5", "llama3-3-70b"]);
     expect(models.data[0]).toMatchObject({ object: "model", owned_by: "tollgate" });
+  });
+
+  it("states each model's context window, output limit and vision, as the policy resolved them, in the shared contract", async () => {
+    const response = await h.call("/v1/models");
+    const list = modelListSchema.parse(await response.json());
+    const byId = new Map(list.data.map((model) => [model.id, model]));
+    // Known models' limits come from the capability catalogue (the test policy sets none).
+    expect(byId.get("claude-sonnet-4")).toMatchObject({ context_window: 200_000, max_output_tokens: 64_000, vision: true });
+    expect(byId.get("llama3-3-70b")).toMatchObject({ context_window: 128_000, max_output_tokens: 4096, vision: false });
   });
 });
 

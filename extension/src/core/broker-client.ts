@@ -1,7 +1,7 @@
 // The extension's client of the broker's user API (/v1/me, /v1/me/usage, /v1/me/requests,
 // /v1/models), validating answers with the shared zod contracts at the boundary.
 import type { z } from "zod";
-import { meResponseSchema, requestsResponseSchema, usageResponseSchema, type MeResponse, type RequestRecord, type UsageResponse } from "./api.js";
+import { meResponseSchema, modelListSchema, requestsResponseSchema, usageResponseSchema, type MeResponse, type ModelEntry, type RequestRecord, type UsageResponse } from "./api.js";
 
 export type BrokerErrorKind = "unreachable" | "no-key" | "http" | "invalid-response";
 
@@ -42,17 +42,8 @@ export interface BrokerClient {
   me(key?: string): Promise<MeResponse>;
   usage(query: UsageQuery): Promise<UsageResponse>;
   requests(limit: number): Promise<RequestRecord[]>;
-  models(): Promise<string[]>;
+  models(): Promise<ModelEntry[]>;
 }
-
-const modelsSchema = {
-  safeParse(value: unknown): { success: true; data: string[] } | { success: false } {
-    const data = (value as { data?: unknown } | null)?.data;
-    if (!Array.isArray(data)) return { success: false };
-    const ids = data.map((entry) => (entry as { id?: unknown } | null)?.id).filter((id): id is string => typeof id === "string");
-    return { success: true, data: ids };
-  },
-};
 
 export function brokerApiUrl(brokerUrl: string, path: string): string {
   return `${brokerUrl.replace(/\/+$/, "")}${path}`;
@@ -111,6 +102,6 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
       return get(`/v1/me/usage?${params}`, zodSchema(usageResponseSchema));
     },
     requests: async (limit) => (await get(`/v1/me/requests?limit=${limit}`, zodSchema(requestsResponseSchema))).data,
-    models: () => get("/v1/models", modelsSchema),
+    models: async () => (await get("/v1/models", zodSchema(modelListSchema))).data,
   };
 }

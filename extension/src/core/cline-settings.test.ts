@@ -40,6 +40,22 @@ describe("Cline settings files", () => {
     expect(statSync(secretsBackup).mode & 0o077).toBe(0);
   });
 
+  it("get the model's context window, output limit and vision, keeping Cline's other model-info fields", () => {
+    const home = tempDir();
+    const dataDir = join(home, ".cline", "data");
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(join(dataDir, "globalState.json"), JSON.stringify({ actModeOpenAiModelInfo: { contextWindow: 128_000, temperature: 0.2 } }));
+    const files = findClineFiles({ HOME: home })!;
+    const model = { contextWindow: 200_000, maxOutputTokens: 64_000, vision: true };
+    const result = writeClineSettings(files, { baseUrl: "u", apiKey: "k", modelId: "claude-sonnet-4", model });
+    const state = JSON.parse(readFileSync(files.globalState, "utf8")) as Record<string, unknown>;
+    expect(state.actModeOpenAiModelInfo).toEqual({ contextWindow: 200_000, maxTokens: 64_000, supportsImages: true, temperature: 0.2 });
+    expect(state.planModeOpenAiModelInfo).toEqual({ contextWindow: 200_000, maxTokens: 64_000, supportsImages: true });
+    expect(result.changedKeys).toEqual(expect.arrayContaining(["actModeOpenAiModelInfo", "planModeOpenAiModelInfo"]));
+    // Writing the same again changes nothing.
+    expect(writeClineSettings(files, { baseUrl: "u", apiKey: "k", modelId: "claude-sonnet-4", model }).changedKeys).toEqual([]);
+  });
+
   it("leave a file that is not a JSON object alone", () => {
     const home = tempDir();
     const dataDir = join(home, ".cline", "data");

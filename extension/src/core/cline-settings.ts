@@ -38,17 +38,31 @@ export interface ClineProviderSettings {
   baseUrl: string;
   apiKey: string;
   modelId: string;
+  /** What the broker's /v1/models says of the model; without it Cline assumes a 128k window. */
+  model?: { contextWindow: number; maxOutputTokens: number; vision: boolean } | undefined;
 }
 
-/** The global-state keys Tollgate sets (both plan and act mode use the OpenAI Compatible provider). */
-export function clineGlobalStatePatch(settings: ClineProviderSettings): Record<string, string> {
-  return {
+/**
+ * The global-state keys Tollgate sets (both plan and act mode use the OpenAI Compatible provider).
+ * `existing` is Cline's current state: its model info objects keep the fields Tollgate doesn't set.
+ */
+export function clineGlobalStatePatch(settings: ClineProviderSettings, existing: Record<string, unknown> = {}): Record<string, unknown> {
+  const patch: Record<string, unknown> = {
     actModeApiProvider: "openai",
     planModeApiProvider: "openai",
     openAiBaseUrl: settings.baseUrl,
     actModeOpenAiModelId: settings.modelId,
     planModeOpenAiModelId: settings.modelId,
   };
+  if (settings.model) {
+    // Cline sizes its context management (when to truncate the history) from contextWindow.
+    const info = { contextWindow: settings.model.contextWindow, maxTokens: settings.model.maxOutputTokens, supportsImages: settings.model.vision };
+    for (const key of ["actModeOpenAiModelInfo", "planModeOpenAiModelInfo"]) {
+      const current = existing[key];
+      patch[key] = { ...(current !== null && typeof current === "object" && !Array.isArray(current) ? current : {}), ...info };
+    }
+  }
+  return patch;
 }
 
 function readJsonObject(file: string): Record<string, unknown> {
@@ -87,8 +101,8 @@ export function writeClineSettings(files: ClineFiles, settings: ClineProviderSet
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
     }
   };
-  const patch = clineGlobalStatePatch(settings);
-  const changedKeys = Object.keys(patch).filter((key) => state[key] !== patch[key]);
+  const patch = clineGlobalStatePatch(settings, state);
+  const changedKeys = Object.keys(patch).filter((key) => JSON.stringify(state[key]) !== JSON.stringify(patch[key]));
   if (secrets.openAiApiKey !== settings.apiKey) changedKeys.push("openAiApiKey (secrets.json)");
   backup(files.globalState);
   backup(files.secrets);

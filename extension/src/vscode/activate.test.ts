@@ -58,7 +58,10 @@ beforeAll(async () => {
       case "/v1/me/requests":
         return json(200, { data: [] });
       case "/v1/models":
-        return json(200, { object: "list", data: [{ id: "claude-sonnet-4-5", object: "model" }] });
+        return json(200, {
+          object: "list",
+          data: [{ id: "claude-sonnet-4-5", object: "model", created: 1_763_942_400, owned_by: "tollgate", context_window: 1_000_000, max_output_tokens: 64_000, vision: true }],
+        });
       case "/v1/chat/completions":
         if (body.includes('"stream":true') && body.includes("claude-sonnet-4-5")) {
           lmBodies.push(JSON.parse(body) as Record<string, unknown>);
@@ -162,7 +165,7 @@ describe("activation", () => {
 
   it("offers the broker's models through vscode.lm and streams their answers, tool calls included", async () => {
     interface Provider {
-      provideLanguageModelChatInformation(options: { silent: boolean }, token: unknown): Promise<Array<{ id: string; capabilities: object }>>;
+      provideLanguageModelChatInformation(options: { silent: boolean }, token: unknown): Promise<Array<{ id: string; capabilities: object; maxInputTokens: number; maxOutputTokens: number }>>;
       provideLanguageModelChatResponse(model: { id: string }, messages: unknown[], options: unknown, progress: { report(part: unknown): void }, token: unknown): Promise<void>;
     }
     const provider = fakes.lmProviders.get("tollgate") as Provider | undefined;
@@ -170,6 +173,8 @@ describe("activation", () => {
     const token = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose: () => undefined }) };
     const models = await provider!.provideLanguageModelChatInformation({ silent: true }, token);
     expect(models.map((m) => m.id)).toEqual(["claude-sonnet-4-5"]);
+    // The limits the broker's policy states, not a guess.
+    expect(models[0]).toMatchObject({ maxInputTokens: 1_000_000, maxOutputTokens: 64_000 });
     const parts: unknown[] = [];
     const { LanguageModelTextPart, LanguageModelToolCallPart } = fakes.fake;
     await provider!.provideLanguageModelChatResponse(

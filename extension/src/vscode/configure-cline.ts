@@ -2,6 +2,7 @@
 // Cline's "OpenAI Compatible" provider, each one click to copy; and, where Cline keeps its
 // settings in files (its CLI/standalone builds), an offer to write them after confirmation with a backup.
 import * as vscode from "vscode";
+import type { ModelEntry } from "../core/api.js";
 import type { BrokerClient } from "../core/broker-client.js";
 import { findClineFiles, looksLikeRecentFamily, suggestedModel, writeClineSettings } from "../core/cline-settings.js";
 import type { EndpointInfo } from "../core/endpoint-coordinator.js";
@@ -25,12 +26,14 @@ export async function configureCline(deps: {
     void vscode.window.showErrorMessage("Tollgate: the local endpoint is not running (see the Tollgate log). Check the setting tollgate.localPort.");
     return;
   }
-  let models: string[] = [];
+  let entries: ModelEntry[] = [];
   try {
-    models = await deps.client.models();
+    entries = await deps.client.models();
   } catch (error) {
     deps.log.warn(`configure Cline: could not list models: ${(error as Error).message}`);
   }
+  const models = entries.map((entry) => entry.id);
+  const byId = new Map(entries.map((entry) => [entry.id, entry]));
   const preferred = suggestedModel(models);
 
   const copy = (label: string, value: string) => async (): Promise<void> => {
@@ -47,6 +50,8 @@ export async function configureCline(deps: {
       (model): Item => ({
         label: `$(copy) ${model}`,
         description: model === preferred ? "suggested" : looksLikeRecentFamily(model) ? "" : "older family: Cline may describe tools in the prompt instead",
+        // Cline's "Model Configuration" asks for these; its default (128k) would truncate early or late.
+        detail: modelLimits(byId.get(model)),
         run: copy(`the model id ${model}`, model),
       }),
     ),
@@ -72,7 +77,7 @@ export async function configureCline(deps: {
         );
         if (answer !== "Write") return;
         try {
-          const result = writeClineSettings(files, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, modelId: model });
+          const result = writeClineSettings(files, { baseUrl: endpoint.baseUrl, apiKey: endpoint.apiKey, modelId: model, model: clineModelInfo(byId.get(model)) });
           deps.log.info(`configure Cline: wrote ${result.changedKeys.join(", ") || "nothing new"}; backups: ${result.backups.join(", ") || "none"}`);
           void vscode.window.showInformationMessage(`Tollgate: Cline's settings updated (backups: ${result.backups.length}). Restart Cline's CLI to pick them up.`);
         } catch (error) {
@@ -101,4 +106,15 @@ export async function configureCline(deps: {
     });
     pick.show();
   });
+}
+
+/** "Context window 200,000 · max output 64,000 · images" for Cline's Model Configuration fields. */
+function modelLimits(entry: ModelEntry | undefined): string | undefined {
+  if (!entry) return undefined;
+  const n = (value: number): string => value.toLocaleString("en-US");
+  return `Context window ${n(entry.context_window)} · max output ${n(entry.max_output_tokens)}${entry.vision ? " · images" : ""}`;
+}
+
+function clineModelInfo(entry: ModelEntry | undefined): { contextWindow: number; maxOutputTokens: number; vision: boolean } | undefined {
+  return entry ? { contextWindow: entry.context_window, maxOutputTokens: entry.max_output_tokens, vision: entry.vision } : undefined;
 }

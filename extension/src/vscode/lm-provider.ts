@@ -86,15 +86,16 @@ export function createLmProvider(deps: LmProviderDeps): ChatProvider & vscode.Di
     async provideLanguageModelChatInformation(): Promise<ChatInformation[]> {
       try {
         const models = await deps.client.models();
-        return models.map((id) => ({
-          id,
-          name: id,
-          family: id,
+        return models.map((model) => ({
+          id: model.id,
+          name: model.id,
+          family: model.id,
           version: "tollgate",
           detail: "Tollgate",
-          tooltip: `${id} through your organisation's Tollgate broker`,
-          maxInputTokens: 200_000,
-          maxOutputTokens: 32_000,
+          tooltip: `${model.id} through your organisation's Tollgate broker`,
+          maxInputTokens: model.context_window,
+          maxOutputTokens: model.max_output_tokens,
+          // Images would need the lm API's data parts translated; until then, say text only.
           capabilities: { toolCalling: true, imageInput: false },
         }));
       } catch (error) {

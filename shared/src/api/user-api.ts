@@ -32,6 +32,25 @@ export const meResponseSchema = z.object({
   budgets: z.array(budgetStatusSchema),
 });
 
+/**
+ * One entry of `GET /v1/models`: OpenAI's model object, plus what the policy says the model can take,
+ * so clients (the extension's language-model provider) don't have to guess a context window.
+ */
+export const modelEntrySchema = z.object({
+  id: z.string(),
+  object: z.literal("model"),
+  created: z.number(),
+  owned_by: z.string(),
+  /** Input tokens the model accepts (the policy's contextWindow). */
+  context_window: z.number().int().positive(),
+  /** The most output tokens a request may ask for (the policy's maxOutputTokens). */
+  max_output_tokens: z.number().int().positive(),
+  /** Whether the model takes images. */
+  vision: z.boolean(),
+});
+
+export const modelListSchema = z.object({ object: z.literal("list"), data: z.array(modelEntrySchema) });
+
 export const usageGroupBySchema = z.enum(["day", "model", "project"]);
 export const adminUsageGroupBySchema = z.enum(["day", "model", "project", "user", "team"]);
 
@@ -81,6 +100,8 @@ export const requestRecordSchema = z.object({
 
 export const requestsResponseSchema = z.object({ data: z.array(requestRecordSchema) });
 
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type ModelList = z.infer<typeof modelListSchema>;
 export type LimitStatus = z.infer<typeof limitStatusSchema>;
 export type BudgetStatus = z.infer<typeof budgetStatusSchema>;
 export type MeResponse = z.infer<typeof meResponseSchema>;

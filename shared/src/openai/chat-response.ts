@@ -50,11 +50,6 @@ export interface ChatCompletionChunk {
   usage?: OpenAiUsage | null;
 }
 
-export interface ModelList {
-  object: "list";
-  data: Array<{ id: string; object: "model"; created: number; owned_by: string }>;
-}
-
 /** Every error a client sees has this shape. */
 export interface OpenAiErrorBody {
   error: { message: string; type: string; code: string | null; param: string | null };
