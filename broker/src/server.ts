@@ -91,6 +91,14 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
   restoreLimits(limits, ledger, initial.policy.timezone);
   const meter = new Meter(limits, ledger, () => ledger.healthy());
+  // A push that changes the time zone moves the budgets' days and months at once, not at the next restart.
+  policy.onReplace((next, previous) => {
+    if (next.timezone === previous.timezone) return;
+    meter.changeTimeZone(next.timezone).then(
+      () => config.logger.info({ timezone: next.timezone, previous: previous.timezone }, "budgets moved to the policy's new time zone"),
+      (error: unknown) => config.logger.error({ err: error, timezone: next.timezone }, "could not move the budgets to the new time zone; they follow it after a restart"),
+    );
+  });
 
   const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
   const health = new DeploymentHealthRegistry();

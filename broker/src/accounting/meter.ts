@@ -17,6 +17,7 @@ import {
   type Ticket,
 } from "../limits/index.js";
 import { estimateInputTokens } from "./estimate.js";
+import { spendSincePeriodStarts } from "./restore.js";
 
 export interface Admitted {
   ticket: Ticket;
@@ -35,11 +36,19 @@ export function scopedLimitsFor(policy: Policy, user: UserPolicy, model: string)
 }
 
 export class Meter {
+  /** Requests settled against the limits whose ledger row is not committed yet. */
+  private committing = 0;
+  private readonly onAllCommitted: Array<() => void> = [];
+  /** A time-zone change in progress: settles wait for it, so no spend is counted twice or lost. */
+  private rebasing: Promise<void> | undefined;
+
   constructor(
     private readonly limits: LimitStore,
     private readonly ledger: UsageLedger,
     /** Whether the ledger can write now; while it can't, nothing is served unaccounted. */
     private readonly ledgerHealthy: () => boolean = () => true,
+    /** The limits store's clock (tests inject one). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Admits the request against every applicable limit, or throws the 429 / 402 / 503 the client sees. */
@@ -78,8 +87,32 @@ export class Meter {
     // At the price of the deployment that served (a fallback's, after failing over).
     const cost = outcome ? costPicoUsd(usage, outcome.deployment.pricing) : 0;
     const tokens = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
+    while (this.rebasing) await this.rebasing;
     this.limits.settle(ticket, { tokens, costPicoUsd: cost });
-    await this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+    this.committing++;
+    try {
+      await this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+    } finally {
+      if (--this.committing === 0) for (const wake of this.onAllCommitted.splice(0)) wake();
+    }
+  }
+
+  /**
+   * Moves the budgets to the day and month of `timeZone` (a policy push changed it), with the spend the
+   * ledger holds for those periods. Settles wait meanwhile, and it waits for the rows already settled
+   * to be committed, so every request is counted exactly once: in the ledger, or still in flight.
+   */
+  async changeTimeZone(timeZone: string): Promise<void> {
+    while (this.rebasing) await this.rebasing;
+    let done = (): void => undefined;
+    this.rebasing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      if (this.committing > 0) await new Promise<void>((resolve) => this.onAllCommitted.push(resolve));
+      this.limits.rebase(timeZone, spendSincePeriodStarts(this.ledger, timeZone, this.now()));
+    } finally {
+      this.rebasing = undefined;
+      done();
+    }
   }
 
   /** The request was refused before it reached Bedrock: nothing was used, nothing is recorded. */

@@ -1,5 +1,6 @@
 // After a restart, limits and spend come back from the ledger: the last minute's requests refill the
-// rpm/tpm windows, and spend since the start of the day and month refills the budgets.
+// rpm/tpm windows, and spend since the start of the day and month refills the budgets. The same
+// spend moves the budgets to a new time zone when a policy push changes it (Meter.changeTimeZone).
 import type { UsageLedger } from "../ledger/types.js";
 import { budgetPeriods, ledgerScopes, type LimitStore, type Scope, type SpendRow } from "../limits/index.js";
 import { scopeKey } from "../limits/index.js";
@@ -12,6 +13,11 @@ export function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone:
     scopes: ledgerScopes({ user: row.user, team: row.team, model: row.servedModel }),
     tokens: row.tokens,
   }));
+  limits.restore({ activity, spend: spendSincePeriodStarts(ledger, timeZone, now) });
+}
+
+/** Each scope's spend in the ledger since the start of the day and the month of `timeZone` that hold `now`. */
+export function spendSincePeriodStarts(ledger: UsageLedger, timeZone: string, now = Date.now()): SpendRow[] {
   const periods = budgetPeriods(timeZone, now);
   const day = ledger.spendByScope(periods.day.start);
   const month = ledger.spendByScope(periods.month.start);
@@ -34,5 +40,5 @@ export function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone:
       add({ kind: "team-model", team, model }, field, pico);
     }
   }
-  limits.restore({ activity, spend: [...spend.values()] });
+  return [...spend.values()];
 }

@@ -16,6 +16,7 @@ import type {
   Scope,
   ScopedLimits,
   ScopeStatus,
+  SpendRow,
   Ticket,
 } from "./types.js";
 import { SlidingWindow, WINDOW_MS } from "./window.js";
@@ -75,7 +76,7 @@ const SWEEP_EVERY_MS = 60_000;
  */
 export class MemoryLimitStore implements LimitStore {
   private readonly now: Clock;
-  private readonly timeZone: string;
+  private timeZone: string;
   // Keyed by the names themselves rather than `scopeKey`: names from the policy are the same string
   // objects request after request, with their hashes cached; a concatenated key is hashed anew.
   private readonly users = new Map<string, ScopeState>();
@@ -285,6 +286,34 @@ export class MemoryLimitStore implements LimitStore {
       scopeState.daySpent.addTotal(row.dayPicoUsd);
       scopeState.monthSpent.addTotal(row.monthPicoUsd);
     }
+  }
+
+  rebase(timeZone: string, spend: readonly SpendRow[]): void {
+    assertTimeZone(timeZone);
+    for (const row of spend) {
+      checkTotal(row.dayPicoUsd, "dayPicoUsd");
+      checkTotal(row.monthPicoUsd, "monthPicoUsd");
+    }
+    this.timeZone = timeZone;
+    this.periods = budgetPeriods(timeZone, this.now());
+    // NaN starts make roll() zero every scope's day and month spend for the new periods.
+    for (const state of this.allStates()) {
+      state.dayStart = Number.NaN;
+      state.monthStart = Number.NaN;
+      this.roll(state);
+    }
+    for (const row of spend) {
+      const state = this.stateFor(row.scope);
+      this.roll(state);
+      state.daySpent.addTotal(row.dayPicoUsd);
+      state.monthSpent.addTotal(row.monthPicoUsd);
+    }
+  }
+
+  private *allStates(): Iterable<ScopeState> {
+    yield* this.users.values();
+    yield* this.teams.values();
+    for (const models of this.teamModels.values()) yield* models.values();
   }
 
   private reserve(id: number, reservation: Reservation): void {

@@ -161,6 +161,12 @@ export interface LimitStore {
   inFlight(scope: Scope): number;
   /** Rebuilds windows and spend from the ledger after a restart; call once, before admitting. */
   restore(state: RestoreState): void;
+  /**
+   * The policy's time zone changed: budgets move to the day and month of `timeZone`, their spend
+   * replaced by `spend` (the ledger's totals for those periods, every settled request committed).
+   * Rate windows, requests in flight and reservations are untouched.
+   */
+  rebase(timeZone: string, spend: readonly SpendRow[]): void;
 }
 
 /** Milliseconds since the epoch; injected so tests control time. */

@@ -15,6 +15,7 @@ export interface PolicyStore {
 
 export class MemoryPolicyStore implements PolicyStore {
   private active: ActivePolicy;
+  private readonly listeners: Array<(next: ActivePolicy, previous: ActivePolicy) => void> = [];
 
   constructor(initial: Policy, version = 0) {
     this.active = { ...initial, loadedAtSeconds: Math.floor(Date.now() / 1000), version };
@@ -26,6 +27,13 @@ export class MemoryPolicyStore implements PolicyStore {
 
   /** One assignment: requests that already read the old policy keep it until they finish. */
   replace(next: Policy, version: number): void {
+    const previous = this.active;
     this.active = { ...next, loadedAtSeconds: Math.floor(Date.now() / 1000), version };
+    for (const listener of this.listeners) listener(this.active, previous);
+  }
+
+  /** Called after each replace, with the new and the previous policy. */
+  onReplace(listener: (next: ActivePolicy, previous: ActivePolicy) => void): void {
+    this.listeners.push(listener);
   }
 }
