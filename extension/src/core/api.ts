@@ -3,14 +3,13 @@
 // extension and its webview need only the API contracts, so they import this one folder directly.
 export {
   meResponseSchema,
-  modelListSchema,
+  modelEntrySchema,
   usageResponseSchema,
   requestsResponseSchema,
   RATE_LIMIT_HEADERS,
   type BudgetStatus,
   type LimitStatus,
   type MeResponse,
-  type ModelEntry,
   type RequestRecord,
   type UsageResponse,
   type UsageRow,

@@ -1,7 +1,15 @@
 // The extension's client of the broker's user API (/v1/me, /v1/me/usage, /v1/me/requests,
 // /v1/models), validating answers with the shared zod contracts at the boundary.
-import type { z } from "zod";
-import { meResponseSchema, modelListSchema, requestsResponseSchema, usageResponseSchema, type MeResponse, type ModelEntry, type RequestRecord, type UsageResponse } from "./api.js";
+import { z } from "zod";
+import { meResponseSchema, modelEntrySchema, requestsResponseSchema, usageResponseSchema, type MeResponse, type RequestRecord, type UsageResponse } from "./api.js";
+
+/**
+ * A model as the extension takes it from /v1/models: the extension and the broker upgrade apart, and a
+ * broker older than the limits fields sends ids only, so here they are optional (callers fall back).
+ */
+const brokerModelSchema = modelEntrySchema.pick({ id: true }).extend(modelEntrySchema.pick({ context_window: true, max_output_tokens: true, vision: true }).partial().shape);
+const brokerModelListSchema = z.object({ data: z.array(brokerModelSchema) });
+export type BrokerModel = z.infer<typeof brokerModelSchema>;
 
 export type BrokerErrorKind = "unreachable" | "no-key" | "http" | "invalid-response";
 
@@ -42,7 +50,7 @@ export interface BrokerClient {
   me(key?: string): Promise<MeResponse>;
   usage(query: UsageQuery): Promise<UsageResponse>;
   requests(limit: number): Promise<RequestRecord[]>;
-  models(): Promise<ModelEntry[]>;
+  models(): Promise<BrokerModel[]>;
 }
 
 export function brokerApiUrl(brokerUrl: string, path: string): string {
@@ -102,6 +110,6 @@ export function createBrokerClient(options: BrokerClientOptions): BrokerClient {
       return get(`/v1/me/usage?${params}`, zodSchema(usageResponseSchema));
     },
     requests: async (limit) => (await get(`/v1/me/requests?limit=${limit}`, zodSchema(requestsResponseSchema))).data,
-    models: async () => (await get("/v1/models", zodSchema(modelListSchema))).data,
+    models: async () => (await get("/v1/models", zodSchema(brokerModelListSchema))).data,
   };
 }

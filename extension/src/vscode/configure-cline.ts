@@ -2,8 +2,7 @@
 // Cline's "OpenAI Compatible" provider, each one click to copy; and, where Cline keeps its
 // settings in files (its CLI/standalone builds), an offer to write them after confirmation with a backup.
 import * as vscode from "vscode";
-import type { ModelEntry } from "../core/api.js";
-import type { BrokerClient } from "../core/broker-client.js";
+import type { BrokerClient, BrokerModel } from "../core/broker-client.js";
 import { findClineFiles, looksLikeRecentFamily, suggestedModel, writeClineSettings } from "../core/cline-settings.js";
 import type { EndpointInfo } from "../core/endpoint-coordinator.js";
 import type { Logger } from "../core/log.js";
@@ -26,7 +25,7 @@ export async function configureCline(deps: {
     void vscode.window.showErrorMessage("Tollgate: the local endpoint is not running (see the Tollgate log). Check the setting tollgate.localPort.");
     return;
   }
-  let entries: ModelEntry[] = [];
+  let entries: BrokerModel[] = [];
   try {
     entries = await deps.client.models();
   } catch (error) {
@@ -109,12 +108,13 @@ export async function configureCline(deps: {
 }
 
 /** "Context window 200,000 · max output 64,000 · images" for Cline's Model Configuration fields. */
-function modelLimits(entry: ModelEntry | undefined): string | undefined {
-  if (!entry) return undefined;
+function modelLimits(entry: BrokerModel | undefined): string | undefined {
+  if (entry?.context_window === undefined || entry.max_output_tokens === undefined) return undefined;
   const n = (value: number): string => value.toLocaleString("en-US");
   return `Context window ${n(entry.context_window)} · max output ${n(entry.max_output_tokens)}${entry.vision ? " · images" : ""}`;
 }
 
-function clineModelInfo(entry: ModelEntry | undefined): { contextWindow: number; maxOutputTokens: number; vision: boolean } | undefined {
-  return entry ? { contextWindow: entry.context_window, maxOutputTokens: entry.max_output_tokens, vision: entry.vision } : undefined;
+function clineModelInfo(entry: BrokerModel | undefined): { contextWindow: number; maxOutputTokens: number; vision: boolean } | undefined {
+  if (entry?.context_window === undefined || entry.max_output_tokens === undefined) return undefined;
+  return { contextWindow: entry.context_window, maxOutputTokens: entry.max_output_tokens, vision: entry.vision ?? false };
 }

@@ -93,8 +93,9 @@ export function createLmProvider(deps: LmProviderDeps): ChatProvider & vscode.Di
           version: "tollgate",
           detail: "Tollgate",
           tooltip: `${model.id} through your organisation's Tollgate broker`,
-          maxInputTokens: model.context_window,
-          maxOutputTokens: model.max_output_tokens,
+          // An older broker doesn't say; these are what current Claude models on Bedrock take.
+          maxInputTokens: model.context_window ?? 200_000,
+          maxOutputTokens: model.max_output_tokens ?? 32_000,
           // Images would need the lm API's data parts translated; until then, say text only.
           capabilities: { toolCalling: true, imageInput: false },
         }));
