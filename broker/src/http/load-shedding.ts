@@ -14,10 +14,6 @@ export class OpenRequestLimit {
     if (!Number.isInteger(max) || max < 1) throw new RangeError(`max open requests must be a positive integer, got ${max}`);
   }
 
-  get size(): number {
-    return this.open;
-  }
-
   /** Counts each request from its arrival (before its body is read) until its response closes; refuses past `max`. */
   middleware(): RequestHandler {
     return (_req, res, next) => {
