@@ -79,7 +79,7 @@ export class StartupError extends Error {
 export async function startBroker(config: BrokerConfig): Promise<RunningBroker> {
   await ensureWritableDir(config.dataDir);
   const repository = new FilePolicyRepository(config.dataDir);
-  const initial = initialPolicy(repository, config.policy, config.policyDocument, config.logger);
+  const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger);
   if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
     throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
   }
@@ -89,7 +89,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const ledger = openSqliteLedger(config.dataDir, { synchronous: config.ledgerSynchronous ?? "NORMAL" });
   // Limits and spend survive restarts: rebuilt from the ledger before the first request.
   const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
-  restoreLimits(limits, ledger, initial.policy.timezone);
+  await restoreLimits(limits, ledger, initial.policy.timezone);
   const meter = new Meter(limits, ledger, () => ledger.healthy());
   // A push that changes the time zone moves the budgets' days and months at once, not at the next restart.
   policy.onReplace((next, previous) => {

@@ -100,7 +100,7 @@ describe("Meter.changeTimeZone", () => {
     expect(status.resetsAt).toEqual(new Date("2026-11-24T08:00:00Z"));
     // The same as a broker restarted in that zone would count.
     const restarted = new MemoryLimitStore({ timeZone: "America/Los_Angeles", now: clock.now });
-    restoreLimits(restarted, sqlite, "America/Los_Angeles", clock.now());
+    await restoreLimits(restarted, sqlite, "America/Los_Angeles", clock.now());
     expect(dailyUsed(restarted)).toBe(dailyUsed(store));
   });
 

@@ -52,7 +52,7 @@ export class Meter {
   ) {}
 
   /** Admits the request against every applicable limit, or throws the 429 / 402 / 503 the client sees. */
-  admit(policy: Policy, user: UserPolicy, prepared: PreparedChat): Admitted {
+  async admit(policy: Policy, user: UserPolicy, prepared: PreparedChat): Promise<Admitted> {
     if (!this.ledgerHealthy()) {
       throw new ApiError({
         status: 503,
@@ -62,7 +62,7 @@ export class Meter {
         headers: { "retry-after": "5" },
       });
     }
-    const admission = this.limits.admit(admissionRequest(policy, user, prepared.call.model.name, prepared.translated, prepared.deployment.pricing));
+    const admission = await this.limits.admit(admissionRequest(policy, user, prepared.call.model.name, prepared.translated, prepared.deployment.pricing));
     if (admission.ok) return { ticket: admission.ticket, headers: admission.headers };
     throw refusal(admission);
   }
@@ -71,10 +71,10 @@ export class Meter {
    * Moves a request in flight to a fallback model's limits (the team's limits for that model; tokens
    * and cost at its price). Returns the new ticket, or the refusal (the old ticket then still holds).
    */
-  transfer(policy: Policy, user: UserPolicy, ticket: Ticket, model: ModelPolicy, translated: BedrockRequest): Ticket | ApiError {
+  async transfer(policy: Policy, user: UserPolicy, ticket: Ticket, model: ModelPolicy, translated: BedrockRequest): Promise<Ticket | ApiError> {
     const pricing = model.route[0]?.pricing;
     if (!pricing) return new ApiError({ status: 503, type: "server_error", code: "no_deployment", message: `model ${model.name} has no deployment` });
-    const admission = this.limits.transfer(ticket, admissionRequest(policy, user, model.name, translated, pricing));
+    const admission = await this.limits.transfer(ticket, admissionRequest(policy, user, model.name, translated, pricing));
     return admission.ok ? admission.ticket : refusal(admission);
   }
 
@@ -88,9 +88,12 @@ export class Meter {
     const cost = outcome ? costPicoUsd(usage, outcome.deployment.pricing) : 0;
     const tokens = usage.inputTokens + usage.cacheReadTokens + usage.cacheWriteTokens + usage.outputTokens;
     while (this.rebasing) await this.rebasing;
-    this.limits.settle(ticket, { tokens, costPicoUsd: cost });
+    // Counted as committing from before the settle: whoever waits for every settled row to be in the
+    // ledger (a time-zone move, a shared store's rebuild) then also waits for this one.
     this.committing++;
     try {
+      const settled = this.limits.settle(ticket, { tokens, costPicoUsd: cost });
+      if (settled instanceof Promise) await settled; // the in-memory store answers at once: no extra hop
       await this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
     } finally {
       if (--this.committing === 0) for (const wake of this.onAllCommitted.splice(0)) wake();
@@ -107,8 +110,8 @@ export class Meter {
     let done = (): void => undefined;
     this.rebasing = new Promise<void>((resolve) => (done = resolve));
     try {
-      if (this.committing > 0) await new Promise<void>((resolve) => this.onAllCommitted.push(resolve));
-      this.limits.rebase(timeZone, spendSincePeriodStarts(this.ledger, timeZone, this.now()));
+      await this.allCommitted();
+      await this.limits.rebase(timeZone, await spendSincePeriodStarts(this.ledger, timeZone, this.now()));
     } finally {
       this.rebasing = undefined;
       done();
@@ -116,8 +119,14 @@ export class Meter {
   }
 
   /** The request was refused before it reached Bedrock: nothing was used, nothing is recorded. */
-  release(ticket: Ticket): void {
-    this.limits.release(ticket);
+  async release(ticket: Ticket): Promise<void> {
+    await this.limits.release(ticket);
+  }
+
+  /** Resolves once every request settled so far has its ledger row committed (or failed to). */
+  allCommitted(): Promise<void> {
+    if (this.committing === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.onAllCommitted.push(resolve));
   }
 }
 

@@ -2,25 +2,30 @@
 // rpm/tpm windows, and spend since the start of the day and month refills the budgets. The same
 // spend moves the budgets to a new time zone when a policy push changes it (Meter.changeTimeZone).
 import type { UsageLedger } from "../ledger/types.js";
-import { budgetPeriods, ledgerScopes, type LimitStore, type Scope, type SpendRow } from "../limits/index.js";
+import { budgetPeriods, ledgerScopes, type LimitStore, type RestoreState, type Scope, type SpendRow } from "../limits/index.js";
 import { scopeKey } from "../limits/index.js";
 
 const WINDOW_MS = 60_000;
 
-export function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone: string, now = Date.now()): void {
-  const activity = ledger.recentActivity(now - WINDOW_MS).map((row) => ({
+export async function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<void> {
+  await limits.restore(await restoreState(ledger, timeZone, now));
+}
+
+/** The last minute's requests and the spend since the day's and month's starts, as the ledger holds them. */
+export async function restoreState(ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<RestoreState> {
+  const activity = (await ledger.recentActivity(now - WINDOW_MS)).map((row) => ({
     time: row.time,
     scopes: ledgerScopes({ user: row.user, team: row.team, model: row.servedModel }),
     tokens: row.tokens,
   }));
-  limits.restore({ activity, spend: spendSincePeriodStarts(ledger, timeZone, now) });
+  return { activity, spend: await spendSincePeriodStarts(ledger, timeZone, now) };
 }
 
 /** Each scope's spend in the ledger since the start of the day and the month of `timeZone` that hold `now`. */
-export function spendSincePeriodStarts(ledger: UsageLedger, timeZone: string, now = Date.now()): SpendRow[] {
+export async function spendSincePeriodStarts(ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<SpendRow[]> {
   const periods = budgetPeriods(timeZone, now);
-  const day = ledger.spendByScope(periods.day.start);
-  const month = ledger.spendByScope(periods.month.start);
+  const day = await ledger.spendByScope(periods.day.start);
+  const month = await ledger.spendByScope(periods.month.start);
   const spend = new Map<string, SpendRow>();
   const add = (scope: Scope, field: "dayPicoUsd" | "monthPicoUsd", pico: number): void => {
     const key = scopeKey(scope);

@@ -1,5 +1,7 @@
 // The usage ledger's contract: one row per request, no prompt or completion text, ever.
-// The broker codes against `UsageLedger`; `SqliteLedger` (sqlite-ledger.ts) is the durable one.
+// The broker codes against `UsageLedger`; `SqliteLedger` (sqlite-ledger.ts) is the durable one, and in
+// fleet mode `FleetLedger` commits locally, ships to PostgreSQL and reads org-wide from there.
+import type { Awaitable } from "../limits/types.js";
 
 export type UsageStatus = "ok" | "error" | "cancelled";
 
@@ -111,15 +113,15 @@ export interface UsageLedger {
   /** Resolves once the record is durable (committed). Rejects with a `LedgerError` if it isn't. */
   append(record: UsageRecord): Promise<void>;
   /** Spend and request/token totals with `time >= sinceMs` for a scope (all filters optional, ANDed). */
-  totals(scope: UsageScope, sinceMs: number): UsageTotals;
+  totals(scope: UsageScope, sinceMs: number): Awaitable<UsageTotals>;
   /** Rows with `time >= sinceMs`, oldest first (to restore rolling-window limits after a restart). */
-  recentActivity(sinceMs: number): ActivityRow[];
+  recentActivity(sinceMs: number): Awaitable<ActivityRow[]>;
   /** Spend per user, per team and per (team, served model) with `time >= sinceMs`. */
-  spendByScope(sinceMs: number): SpendByScope;
+  spendByScope(sinceMs: number): Awaitable<SpendByScope>;
   /** Aggregates for the usage APIs; `from <= time < to`. */
-  usage(query: UsageQuery): UsageRow[];
+  usage(query: UsageQuery): Awaitable<UsageRow[]>;
   /** Most recent records first (ties: last appended first). */
-  recent(query: RecentQuery): UsageRecord[];
+  recent(query: RecentQuery): Awaitable<UsageRecord[]>;
   /** Flush pending writes and close. */
   close(): Promise<void>;
 }

@@ -137,36 +137,39 @@ export interface RestoreState {
   spend: readonly SpendRow[];
 }
 
+/** A value now, or later: the in-memory store answers synchronously, a shared one over the network. */
+export type Awaitable<T> = T | Promise<T>;
+
 /**
- * Where limits are counted. The in-memory store serves one process; a fleet needs a shared one
- * (e.g. Redis with a Lua script per call) or every limit is silently multiplied by the number of
- * instances.
+ * Where limits are counted. `MemoryLimitStore` serves one process (every method synchronous, which
+ * keeps the embedded mode's admission free of promise hops); `RedisLimitStore` serves a fleet (one
+ * Lua script per call). Callers always `await` the result.
  */
 export interface LimitStore {
   /** Atomic: either every limit admits and everything is reserved, or nothing is. */
-  admit(request: AdmissionRequest): Admission;
+  admit(request: AdmissionRequest): Awaitable<Admission>;
   /** Replaces the reservation by the real usage and frees the concurrency slot. Idempotent. */
-  settle(ticket: Ticket, actual: ActualUsage): void;
+  settle(ticket: Ticket, actual: ActualUsage): Awaitable<void>;
   /** The request never reached Bedrock or failed without usage: undoes reservations. Idempotent. */
-  release(ticket: Ticket): void;
+  release(ticket: Ticket): Awaitable<void>;
   /**
    * Moves a request in flight to other scopes (a fallback model serves it), atomically: the old
    * reservation is replaced by one under `request`, or, when `request` is refused, kept as it was.
    * A scope both share is not counted twice against rpm. On success the old ticket is spent.
    */
-  transfer(ticket: Ticket, request: AdmissionRequest): Admission;
+  transfer(ticket: Ticket, request: AdmissionRequest): Awaitable<Admission>;
   /** Per scope and limit: limit, used, remaining, reset time; for `/v1/me`. */
-  status(scopes: readonly ScopedLimits[]): ScopeStatus[];
+  status(scopes: readonly ScopedLimits[]): Awaitable<ScopeStatus[]>;
   /** Requests of this scope in flight; 0 once every ticket was settled or released. */
-  inFlight(scope: Scope): number;
+  inFlight(scope: Scope): Awaitable<number>;
   /** Rebuilds windows and spend from the ledger after a restart; call once, before admitting. */
-  restore(state: RestoreState): void;
+  restore(state: RestoreState): Awaitable<void>;
   /**
    * The policy's time zone changed: budgets move to the day and month of `timeZone`, their spend
    * replaced by `spend` (the ledger's totals for those periods, every settled request committed).
    * Rate windows, requests in flight and reservations are untouched.
    */
-  rebase(timeZone: string, spend: readonly SpendRow[]): void;
+  rebase(timeZone: string, spend: readonly SpendRow[]): Awaitable<void>;
 }
 
 /** Milliseconds since the epoch; injected so tests control time. */

@@ -3,6 +3,7 @@
 // Behind an interface: a fleet of brokers will keep versions in PostgreSQL instead.
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import type { Awaitable } from "../limits/types.js";
 
 export type PolicyChangeKind = "seed" | "push" | "rollback";
 
@@ -23,11 +24,13 @@ export interface PolicyVersion extends PolicyVersionMeta {
   document: unknown;
 }
 
+/** Files in the data dir (one broker), or PostgreSQL (a fleet: every broker sees every version). */
 export interface PolicyRepository {
-  latest(): PolicyVersion | undefined;
-  get(version: number): PolicyVersion | undefined;
-  list(): PolicyVersionMeta[];
-  append(entry: Omit<PolicyVersion, "version" | "createdAt">): PolicyVersion;
+  latest(): Awaitable<PolicyVersion | undefined>;
+  get(version: number): Awaitable<PolicyVersion | undefined>;
+  list(): Awaitable<PolicyVersionMeta[]>;
+  /** Stores the next version (the latest + 1) and returns it. */
+  append(entry: Omit<PolicyVersion, "version" | "createdAt">): Awaitable<PolicyVersion>;
 }
 
 const FILE = /^v(\d{6,})\.json$/;

@@ -16,27 +16,27 @@ export class PolicyService {
     private readonly adminTokenHash: string | undefined,
   ) {}
 
-  current(): { version: number; document: unknown } {
-    const latest = this.repository.latest();
+  async current(): Promise<{ version: number; document: unknown }> {
+    const latest = await this.repository.latest();
     return { version: latest?.version ?? 0, document: latest?.document ?? this.store.current().source };
   }
 
-  versions(): PolicyVersionMeta[] {
+  versions(): Promise<PolicyVersionMeta[]> | PolicyVersionMeta[] {
     return this.repository.list();
   }
 
-  push(document: unknown, by: string): PolicyChangeResult {
+  async push(document: unknown, by: string): Promise<PolicyChangeResult> {
     const checked = this.check(document);
     if (!checked.ok) return checked;
-    return { ok: true, version: this.commit(checked.policy, document, "push", by) };
+    return { ok: true, version: await this.commit(checked.policy, document, "push", by) };
   }
 
-  rollback(version: number, by: string): PolicyChangeResult {
-    const target = this.repository.get(version);
+  async rollback(version: number, by: string): Promise<PolicyChangeResult> {
+    const target = await this.repository.get(version);
     if (!target) return { ok: false, problems: [`version: no policy version ${version}; see GET /admin/policy/versions`] };
     const checked = this.check(target.document);
     if (!checked.ok) return checked;
-    return { ok: true, version: this.commit(checked.policy, target.document, "rollback", by, version) };
+    return { ok: true, version: await this.commit(checked.policy, target.document, "rollback", by, version) };
   }
 
   private check(document: unknown): { ok: true; policy: Policy } | { ok: false; problems: string[] } {
@@ -49,10 +49,10 @@ export class PolicyService {
     return { ok: true, policy: result.policy };
   }
 
-  private commit(policy: Policy, document: unknown, kind: "push" | "rollback", by: string, restoredFrom?: number): PolicyVersionMeta {
-    const previous = this.current().document as PolicyFile;
+  private async commit(policy: Policy, document: unknown, kind: "push" | "rollback", by: string, restoredFrom?: number): Promise<PolicyVersionMeta> {
+    const previous = (await this.current()).document as PolicyFile;
     const changes = policyDiff(previous, document as PolicyFile);
-    const saved: PolicyVersion = this.repository.append({ kind, by, changes, document, ...(restoredFrom !== undefined ? { restoredFrom } : {}) });
+    const saved: PolicyVersion = await this.repository.append({ kind, by, changes, document, ...(restoredFrom !== undefined ? { restoredFrom } : {}) });
     this.store.replace(policy, saved.version);
     this.logger.info({ version: saved.version, kind, by, changes }, "policy changed");
     const { document: _document, ...meta } = saved;
@@ -64,10 +64,10 @@ export class PolicyService {
  * At start-up: the stored latest version wins over the --policy file, which only seeds an empty
  * store (a restarted broker must keep serving what admins pushed, not an older file on disk).
  */
-export function initialPolicy(repository: PolicyRepository, filePolicy: Policy, fileDocument: unknown, logger: Logger): { policy: Policy; version: number } {
-  const latest = repository.latest();
+export async function initialPolicy(repository: PolicyRepository, filePolicy: Policy, fileDocument: unknown, logger: Logger): Promise<{ policy: Policy; version: number }> {
+  const latest = await repository.latest();
   if (!latest) {
-    const seeded = repository.append({ kind: "seed", by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument });
+    const seeded = await repository.append({ kind: "seed", by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument });
     return { policy: filePolicy, version: seeded.version };
   }
   const stored = parsePolicy(latest.document);

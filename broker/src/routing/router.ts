@@ -47,7 +47,7 @@ export function routingOf(error: unknown): FailedRouting | undefined {
 }
 
 /** Moves the request's limits to a fallback model before it is tried; an ApiError refuses it. */
-export type ModelGate = (model: ModelPolicy, translated: BedrockRequest) => ApiError | undefined;
+export type ModelGate = (model: ModelPolicy, translated: BedrockRequest) => Promise<ApiError | undefined>;
 
 /** An attempt in progress on one deployment; the caller reports how it ends. */
 export interface Lease {
@@ -100,7 +100,7 @@ export class Router {
       }
       if (order.length === 0) continue;
       if (model.name !== admittedModel) {
-        const refused = gate(model, translated);
+        const refused = await gate(model, translated);
         if (refused) {
           lastError ??= refused;
           continue;

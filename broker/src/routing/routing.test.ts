@@ -66,7 +66,7 @@ function routeRequest(policy: Policy, signal = new AbortController().signal) {
 }
 
 /** Runs the router with attempts that fail per deployment id as `failures` says; returns who was tried. */
-async function run(router: Router, policy: Policy, failures: Record<string, () => ApiError>, gate = () => undefined as ApiError | undefined) {
+async function run(router: Router, policy: Policy, failures: Record<string, () => ApiError>, gate = async () => undefined as ApiError | undefined) {
   const tried: string[] = [];
   try {
     const { lease } = await router.run(routeRequest(policy), gate, async (lease: Lease) => {
@@ -205,7 +205,7 @@ describe("Router", () => {
   it("a fallback model must pass the gate (limits) and the user's policy", async () => {
     const router = new Router(new DeploymentHealthRegistry(clock().now));
     const allThrottled = { a: throttled, b: throttled, c: throttled };
-    const refused = await run(router, policyWith({ cooldown: { initialMs: 1, maxMs: 1 } }), allThrottled, () =>
+    const refused = await run(router, policyWith({ cooldown: { initialMs: 1, maxMs: 1 } }), allThrottled, async () =>
       new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: "team limit" }),
     );
     expect(refused.tried).toEqual(["a", "b", "c"]);
@@ -236,7 +236,7 @@ describe("Router", () => {
     const controller = new AbortController();
     const tried: string[] = [];
     const error = await router
-      .run(routeRequest(policy, controller.signal), () => undefined, async (lease) => {
+      .run(routeRequest(policy, controller.signal), async () => undefined, async (lease) => {
         tried.push(lease.target.deployment.id);
         controller.abort();
         throw Object.assign(new Error("aborted"), { name: "AbortError" });

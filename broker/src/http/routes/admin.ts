@@ -34,12 +34,12 @@ function refused(problems: string[]): ApiError & { problems: string[] } {
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
 
-  router.get("/policy", (_req, res) => {
-    res.json(deps.policies.current());
+  router.get("/policy", async (_req, res) => {
+    res.json(await deps.policies.current());
   });
 
-  router.put("/policy", deps.json, (req, res) => {
-    const result = deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+  router.put("/policy", deps.json, async (req, res) => {
+    const result = await deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
@@ -48,13 +48,13 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(result.version);
   });
 
-  router.get("/policy/versions", (_req, res) => {
-    res.json({ data: deps.policies.versions() });
+  router.get("/policy/versions", async (_req, res) => {
+    res.json({ data: await deps.policies.versions() });
   });
 
-  router.post("/policy/rollback", deps.json, (req, res) => {
+  router.post("/policy/rollback", deps.json, async (req, res) => {
     const { version } = parseBody(rollbackSchema, req.body);
-    const result = deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+    const result = await deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: "version" }, problems: result.problems });
@@ -63,17 +63,17 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(result.version);
   });
 
-  router.get("/usage", (req, res) => {
+  router.get("/usage", async (req, res) => {
     const params = parseUsageQuery(req, ["day", "model", "project", "user", "team"], "team");
     const filter: { user?: string; team?: string } = {};
     if (typeof req.query.user === "string") filter.user = req.query.user;
     if (typeof req.query.team === "string") filter.team = req.query.team;
-    res.json(usageReport(deps.ledger, deps.policy.current(), params, filter));
+    res.json(await usageReport(deps.ledger, deps.policy.current(), params, filter));
   });
 
-  router.get("/requests", (req, res) => {
+  router.get("/requests", async (req, res) => {
     const user = typeof req.query.user === "string" ? req.query.user : undefined;
-    res.json({ data: deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) }).map(toRequestRecord) });
+    res.json({ data: (await deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) })).map(toRequestRecord) });
   });
 
   // Each deployment of the current policy: healthy or cooling down (until when), and how it fared lately.

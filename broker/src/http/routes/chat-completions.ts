@@ -52,13 +52,13 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     const user = identity.user;
     const prepared = deps.chat.prepare({ requestId: context.id, request, model, policy, user, signal: controller.signal });
     const admitStarted = performance.now();
-    const admitted = deps.meter.admit(policy, user, prepared);
+    const admitted = await deps.meter.admit(policy, user, prepared);
     const admitMs = performance.now() - admitStarted;
     res.set(admitted.headers as Record<string, string>);
     // Limits follow the model that serves: a fallback model must admit the request before it is tried.
     const charge = { ticket: admitted.ticket, model: model.name };
-    const gate: ModelGate = (fallback, translated) => {
-      const moved = deps.meter.transfer(policy, user, charge.ticket, fallback, translated);
+    const gate: ModelGate = async (fallback, translated) => {
+      const moved = await deps.meter.transfer(policy, user, charge.ticket, fallback, translated);
       if (ApiError.is(moved)) return moved;
       charge.ticket = moved;
       charge.model = fallback.name;

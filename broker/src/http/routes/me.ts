@@ -33,11 +33,11 @@ function allScopes(policy: Policy, user: UserPolicy): ScopedLimits[] {
   return scopes;
 }
 
-export function meSnapshot(deps: MeDeps, user: UserPolicy, now = Date.now()): MeResponse {
+export async function meSnapshot(deps: MeDeps, user: UserPolicy, now = Date.now()): Promise<MeResponse> {
   const policy = deps.policy.current();
   const scopes = allScopes(policy, user);
   const limits: LimitStatus[] = [];
-  for (const status of deps.limits.status(scopes)) {
+  for (const status of await deps.limits.status(scopes)) {
     for (const name of ["rpm", "tpm", "concurrent"] as const) {
       const limit = status.limits[name];
       if (!limit) continue;
@@ -56,7 +56,7 @@ export function meSnapshot(deps: MeDeps, user: UserPolicy, now = Date.now()): Me
       ["month", scope.limits.monthlyUsd],
     ] as const) {
       const window = periods[period];
-      const spentUsd = picoUsdToUsd(deps.ledger.totals(filter, window.start).costPicoUsd);
+      const spentUsd = picoUsdToUsd((await deps.ledger.totals(filter, window.start)).costPicoUsd);
       budgets.push({
         scope: scope.label,
         period,
@@ -71,22 +71,22 @@ export function meSnapshot(deps: MeDeps, user: UserPolicy, now = Date.now()): Me
 }
 
 export function meHandler(deps: MeDeps) {
-  return (_req: Request, res: Response): void => {
-    res.json(meSnapshot(deps, caller(res)));
+  return async (_req: Request, res: Response): Promise<void> => {
+    res.json(await meSnapshot(deps, caller(res)));
   };
 }
 
 export function meUsageHandler(deps: MeDeps) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const user = caller(res);
     const params = parseUsageQuery(req, ["day", "model", "project"], "day");
-    res.json(usageReport(deps.ledger, deps.policy.current(), params, { user: user.name }));
+    res.json(await usageReport(deps.ledger, deps.policy.current(), params, { user: user.name }));
   };
 }
 
 export function meRequestsHandler(deps: MeDeps) {
-  return (req: Request, res: Response): void => {
+  return async (req: Request, res: Response): Promise<void> => {
     const user = caller(res);
-    res.json({ data: deps.ledger.recent({ user: user.name, limit: parseLimit(req) }).map(toRequestRecord) });
+    res.json({ data: (await deps.ledger.recent({ user: user.name, limit: parseLimit(req) })).map(toRequestRecord) });
   };
 }

@@ -51,8 +51,8 @@ function savingsPricer(policy: Policy) {
   };
 }
 
-export function usageReport(ledger: UsageLedger, policy: Policy, params: UsageQueryParams, filter: { user?: string; team?: string }): UsageResponse {
-  const rows = ledger.usage({ ...params, ...filter, timezone: policy.timezone, cacheSavings: savingsPricer(policy) });
+export async function usageReport(ledger: UsageLedger, policy: Policy, params: UsageQueryParams, filter: { user?: string; team?: string }): Promise<UsageResponse> {
+  const rows = await ledger.usage({ ...params, ...filter, timezone: policy.timezone, cacheSavings: savingsPricer(policy) });
   const toRow = (row: (typeof rows)[number]): UsageRow => ({
     key: row.key,
     requests: row.requests,
