@@ -75,7 +75,7 @@ describe("Meter.changeTimeZone", () => {
     await sqlite.append(usageRecord({ time: Date.parse("2026-11-23T20:00:00Z"), user: "alice", team: "platform", servedModel: "m", costPicoUsd: usd(5) }));
     const store = new MemoryLimitStore({ timeZone: "UTC", now: clock.now });
     const held = heldLedger(sqlite);
-    const meter = new Meter(store, held.ledger, () => true, clock.now);
+    const meter = new Meter(store, held.ledger, () => undefined, clock.now);
 
     // A request settles ($2) while its row is still being committed.
     const first = meter.finish(ticketOf(store.admit(request(user("alice", ALICE)))), row(clock.now()), outcome(2));
@@ -108,7 +108,7 @@ describe("Meter.changeTimeZone", () => {
     const clock = fakeClock(NOW);
     const sqlite = ledgerInTempDir();
     const store = new MemoryLimitStore({ timeZone: "UTC", now: clock.now });
-    const meter = new Meter(store, sqlite, () => true, clock.now);
+    const meter = new Meter(store, sqlite, () => undefined, clock.now);
     const limits = { rpm: 2, concurrent: 1, dailyUsd: 10 };
     const inFlight = ticketOf(store.admit(request(user("alice", limits), { costUsd: 4 })));
     await meter.changeTimeZone("Asia/Tokyo");

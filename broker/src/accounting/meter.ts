@@ -45,23 +45,16 @@ export class Meter {
   constructor(
     private readonly limits: LimitStore,
     private readonly ledger: UsageLedger,
-    /** Whether the ledger can write now; while it can't, nothing is served unaccounted. */
-    private readonly ledgerHealthy: () => boolean = () => true,
+    /** Why requests can't be accounted now (the ledger can't write, ...); while it says so, nothing is served. */
+    private readonly admissionBlocker: () => ApiError | undefined = () => undefined,
     /** The limits store's clock (tests inject one). */
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Admits the request against every applicable limit, or throws the 429 / 402 / 503 the client sees. */
   async admit(policy: Policy, user: UserPolicy, prepared: PreparedChat): Promise<Admitted> {
-    if (!this.ledgerHealthy()) {
-      throw new ApiError({
-        status: 503,
-        type: "server_error",
-        code: "ledger_unavailable",
-        message: "The broker cannot record usage right now (its data dir is not writable), so it serves no requests until it can. Your Tollgate admin should check the broker's data dir.",
-        headers: { "retry-after": "5" },
-      });
-    }
+    const blocked = this.admissionBlocker();
+    if (blocked) throw blocked;
     const admission = await this.limits.admit(admissionRequest(policy, user, prepared.call.model.name, prepared.translated, prepared.deployment.pricing));
     if (admission.ok) return { ticket: admission.ticket, headers: admission.headers };
     throw refusal(admission);
@@ -149,6 +142,17 @@ function refusal(admission: Rejection): ApiError {
   // Budgets don't come back by retrying: a status the OpenAI client and Cline don't retry.
   headers["x-should-retry"] = "false";
   return new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers });
+}
+
+/** The 503 while the local ledger cannot write: nothing is served unaccounted. */
+export function ledgerUnavailable(): ApiError {
+  return new ApiError({
+    status: 503,
+    type: "server_error",
+    code: "ledger_unavailable",
+    message: "The broker cannot record usage right now (its data dir is not writable), so it serves no requests until it can. Your Tollgate admin should check the broker's data dir.",
+    headers: { "retry-after": "5" },
+  });
 }
 
 export function statusOf(httpStatus: number, cancelled: boolean): UsageStatus {

@@ -7,12 +7,15 @@ import { scopeKey } from "../limits/index.js";
 
 const WINDOW_MS = 60_000;
 
+/** What a restore reads: a ledger, or a part of one (another broker's rows, rows not yet shipped). */
+export type SpendSource = Pick<UsageLedger, "recentActivity" | "spendByScope">;
+
 export async function restoreLimits(limits: LimitStore, ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<void> {
   await limits.restore(await restoreState(ledger, timeZone, now));
 }
 
 /** The last minute's requests and the spend since the day's and month's starts, as the ledger holds them. */
-export async function restoreState(ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<RestoreState> {
+export async function restoreState(ledger: SpendSource, timeZone: string, now = Date.now()): Promise<RestoreState> {
   const activity = (await ledger.recentActivity(now - WINDOW_MS)).map((row) => ({
     time: row.time,
     scopes: ledgerScopes({ user: row.user, team: row.team, model: row.servedModel }),
@@ -22,7 +25,7 @@ export async function restoreState(ledger: UsageLedger, timeZone: string, now = 
 }
 
 /** Each scope's spend in the ledger since the start of the day and the month of `timeZone` that hold `now`. */
-export async function spendSincePeriodStarts(ledger: UsageLedger, timeZone: string, now = Date.now()): Promise<SpendRow[]> {
+export async function spendSincePeriodStarts(ledger: Pick<UsageLedger, "spendByScope">, timeZone: string, now = Date.now()): Promise<SpendRow[]> {
   const periods = budgetPeriods(timeZone, now);
   const day = await ledger.spendByScope(periods.day.start);
   const month = await ledger.spendByScope(periods.month.start);

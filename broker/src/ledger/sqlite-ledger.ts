@@ -635,6 +635,33 @@ export class SqliteLedger implements UsageLedger {
     return read();
   }
 
+  // The outbox of fleet mode (fleet/shipper.ts): committed rows in commit order. Rows are only ever
+  // appended, by one writer, so a row's rowid is above every row committed before it: "rows after the
+  // rowid last shipped" is exactly what the central store does not have yet. (Never VACUUM a ledger:
+  // it may renumber rowids.)
+
+  /** Up to `limit` committed rows with rowid above `rowid`, oldest first. */
+  rowsAfter(rowid: number, limit: number): Array<{ rowid: number; record: UsageRecord }> {
+    const rows = this.statement(`SELECT rowid AS row_id, ${COLUMNS} FROM usage WHERE rowid > ? ORDER BY rowid LIMIT ?`).all(rowid, limit) as Array<RecordRow & { row_id: number }>;
+    return rows.map((row) => ({ rowid: row.row_id, record: fromRow(row) }));
+  }
+
+  /** The rowid of the newest committed row; 0 for an empty ledger. */
+  lastRowid(): number {
+    return (this.statement("SELECT COALESCE(MAX(rowid), 0) FROM usage").pluck().get() as number) ?? 0;
+  }
+
+  /** Totals of rows with rowid above `rowid` and `time >= sinceMs` for a scope (the rows not yet shipped). */
+  totalsAfter(rowid: number, scope: UsageScope, sinceMs: number): UsageTotals {
+    const where = ["rowid > ?", "time >= ?"];
+    const params: Array<string | number> = [rowid, sinceMs];
+    if (scope.user !== undefined) (where.push("user = ?"), params.push(scope.user));
+    if (scope.team !== undefined) (where.push("team = ?"), params.push(scope.team));
+    if (scope.model !== undefined) (where.push("served_model = ?"), params.push(scope.model));
+    const row = this.statement(`SELECT ${RAW_SUMS} FROM usage WHERE ${where.join(" AND ")}`).raw().get(...params) as Array<number | null>;
+    return totalsOf(row.map((value) => value ?? 0) as AggregateRow["sums"]);
+  }
+
   private schedule(): void {
     if (this.immediate !== undefined || this.timer !== undefined) return;
     const delay = this.options.flushDelayMs ?? 0;

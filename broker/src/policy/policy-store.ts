@@ -25,9 +25,13 @@ export class MemoryPolicyStore implements PolicyStore {
     return this.active;
   }
 
-  /** One assignment: requests that already read the old policy keep it until they finish. */
+  /**
+   * One assignment: requests that already read the old policy keep it until they finish. Versions
+   * only move forward (in a fleet a push's own answer may arrive after a newer version's notice).
+   */
   replace(next: Policy, version: number): void {
     const previous = this.active;
+    if (version !== 0 && version < previous.version) return;
     this.active = { ...next, loadedAtSeconds: Math.floor(Date.now() / 1000), version };
     for (const listener of this.listeners) listener(this.active, previous);
   }
