@@ -24,6 +24,7 @@ import type { PolicyStore } from "./policy/policy-store.js";
 import { healthz, readyz } from "./http/routes/health.js";
 import type { InFlightRequests } from "./lifecycle/in-flight.js";
 import type { DeploymentHealthRegistry } from "./routing/deployment-health.js";
+import type { FleetStatus } from "./http/routes/health.js";
 
 export interface AppDeps {
   policy: PolicyStore;
@@ -38,6 +39,8 @@ export interface AppDeps {
   inFlight: InFlightRequests;
   checkCredentials(): Promise<void>;
   ledgerHealthy(): boolean;
+  /** Fleet mode: the shared stores' health and the other brokers (absent in embedded mode). */
+  fleet?: FleetStatus | undefined;
   /** Largest accepted request body; agents send long histories and images, so the default is generous. */
   maxBodyBytes: number;
   /** Chat requests open at once; past it new ones get 503 `overloaded`. */
@@ -79,7 +82,7 @@ export function createApp(deps: AppDeps): Express {
   app.use("/v1", v1);
 
   // The admin API: only the admin token.
-  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json }));
+  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json, readiness: deps }));
 
   app.use((req, _res, next) => {
     next(

@@ -10,6 +10,8 @@ import { usageCommand } from "./cli/usage.js";
 const USAGE = `Usage:
   tollgate serve --policy FILE [--host H] [--port N] [--data-dir DIR] [--admin-token-file FILE]
                  [--max-body-bytes N] [--bedrock-http2] [--drain-seconds N]
+                 [--database-url URL --redis-url URL [--instance-id ID] [--redis-key-prefix P]
+                  [--database-ca-file FILE] [--redis-ca-file FILE] [--outbox-max-rows N]]
   tollgate policy validate FILE
   tollgate policy push FILE --url URL [--admin-token-file FILE]
   tollgate policy diff FILE --url URL [--admin-token-file FILE]
@@ -18,6 +20,8 @@ const USAGE = `Usage:
   tollgate deployments --url URL [--admin-token-file FILE]
 
 serve            Run the broker. Host defaults to 127.0.0.1, port to 7600 (0 picks a free port).
+                 With --database-url (PostgreSQL) and --redis-url (Redis), or TOLLGATE_DATABASE_URL and
+                 TOLLGATE_REDIS_URL, it joins a fleet: shared ledger, policy and limits (docs/fleet.md).
 policy validate  Check a policy file; prints "json.path: message" for each problem.
 policy push      Send a policy to a running broker; it validates, then swaps it in.
 policy diff      Show what pushing FILE would change on a running broker.

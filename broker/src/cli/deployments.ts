@@ -8,7 +8,15 @@ export async function deploymentsCommand(args: string[]): Promise<number> {
   const target = adminTarget(values.url, values["admin-token-file"]);
   const { status, body } = await adminFetch(target, "/admin/deployments");
   if (status !== 200) throw new CliError(`deployments query failed (${status}): ${errorMessage(body)}`);
-  process.stdout.write(renderDeployments((body as DeploymentsResponse).data, Date.now()));
+  const response = body as DeploymentsResponse;
+  if (!response.brokers) {
+    process.stdout.write(renderDeployments(response.data, Date.now()));
+    return 0;
+  }
+  // Fleet mode: routing health is each broker's own; one table per broker.
+  for (const broker of response.brokers) {
+    process.stdout.write(`broker ${broker.instanceId} (last seen ${broker.lastSeen})\n${renderDeployments(broker.data, Date.now())}\n`);
+  }
   return 0;
 }
 

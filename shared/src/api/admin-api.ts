@@ -24,7 +24,12 @@ export const deploymentStatusSchema = z.object({
   }),
 });
 
-export const deploymentsResponseSchema = z.object({ data: z.array(deploymentStatusSchema) });
+export const deploymentsResponseSchema = z.object({
+  /** As the broker that answered sees them. */
+  data: z.array(deploymentStatusSchema),
+  /** Fleet mode: every broker's view, from its last heartbeat (routing health is per broker). */
+  brokers: z.array(z.object({ instanceId: z.string(), lastSeen: z.string(), data: z.array(deploymentStatusSchema) })).optional(),
+});
 
 export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
 export type DeploymentsResponse = z.infer<typeof deploymentsResponseSchema>;

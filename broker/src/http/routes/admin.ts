@@ -1,7 +1,7 @@
 // The admin API: policy (read, push, versions, rollback) and the whole org's usage.
 // Mounted behind requireAdmin; user keys never reach these handlers.
 import { Router, type RequestHandler } from "express";
-import type { DeploymentStatus, DeploymentsResponse } from "@tollgate/shared";
+import { deploymentStatusSchema, type DeploymentStatus, type DeploymentsResponse } from "@tollgate/shared";
 import { z } from "zod";
 import { ApiError } from "../../errors.js";
 import type { UsageLedger } from "../../ledger/types.js";
@@ -9,6 +9,7 @@ import type { DeploymentHealthRegistry } from "../../routing/deployment-health.j
 import type { PolicyService } from "../../policy/policy-service.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { parseBody } from "../validate.js";
+import { adminHealth, type ReadinessDeps } from "./health.js";
 import { parseLimit, parseUsageQuery, toRequestRecord, usageReport } from "./usage-api.js";
 
 export interface AdminDeps {
@@ -17,6 +18,7 @@ export interface AdminDeps {
   ledger: UsageLedger;
   health: DeploymentHealthRegistry;
   json: RequestHandler;
+  readiness: ReadinessDeps;
 }
 
 const rollbackSchema = z.object({ version: z.number().int().positive() }).strict();
@@ -31,11 +33,29 @@ function refused(problems: string[]): ApiError & { problems: string[] } {
   return Object.assign(error, { problems });
 }
 
+/** Each deployment of the current policy as this broker's routing sees it. */
+export function deploymentStates(policy: PolicyStore, health: DeploymentHealthRegistry): DeploymentStatus[] {
+  const models = [...policy.current().models.values()];
+  return models.flatMap((model) =>
+    model.route.map((deployment): DeploymentStatus => ({
+      ...health.of(model.name, deployment.id).state(health.now()),
+      modelId: deployment.modelId,
+      region: deployment.region,
+      roleArn: deployment.role?.arn ?? null,
+    })),
+  );
+}
+
 export function adminRouter(deps: AdminDeps): Router {
   const router = Router();
 
   router.get("/policy", async (_req, res) => {
-    res.json(await deps.policies.current());
+    const current = await deps.policies.current();
+    const fleet = deps.readiness.fleet;
+    if (!fleet) return void res.json(current);
+    // Which version each broker of the fleet serves (from their heartbeats).
+    const brokers = (await fleet.brokers()).map(({ instanceId, policyVersion, lastSeen }) => ({ instanceId, policyVersion, lastSeen }));
+    res.json({ ...current, servedBy: { instanceId: fleet.health().instanceId, version: deps.policy.current().version }, brokers });
   });
 
   router.put("/policy", deps.json, async (req, res) => {
@@ -76,18 +96,20 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({ data: (await deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) })).map(toRequestRecord) });
   });
 
+  router.get("/health", async (_req, res) => {
+    res.json(await adminHealth(deps.readiness));
+  });
+
   // Each deployment of the current policy: healthy or cooling down (until when), and how it fared lately.
-  router.get("/deployments", (_req, res) => {
-    const models = [...deps.policy.current().models.values()];
-    const data = models.flatMap((model) =>
-      model.route.map((deployment): DeploymentStatus => ({
-        ...deps.health.of(model.name, deployment.id).state(deps.health.now()),
-        modelId: deployment.modelId,
-        region: deployment.region,
-        roleArn: deployment.role?.arn ?? null,
-      })),
-    );
-    res.json({ data } satisfies DeploymentsResponse);
+  router.get("/deployments", async (_req, res) => {
+    const data = deploymentStates(deps.policy, deps.health);
+    const fleet = deps.readiness.fleet;
+    if (!fleet) return void res.json({ data } satisfies DeploymentsResponse);
+    const brokers = (await fleet.brokers()).map(({ instanceId, lastSeen, info }) => {
+      const reported = deploymentStatusSchema.array().safeParse((info as { deployments?: unknown } | null)?.deployments);
+      return { instanceId, lastSeen, data: reported.success ? reported.data : [] };
+    });
+    res.json({ data, brokers } satisfies DeploymentsResponse);
   });
 
   return router;
