@@ -31,6 +31,8 @@ export interface PolicyRepository {
   list(): Awaitable<PolicyVersionMeta[]>;
   /** Stores the next version (the latest + 1) and returns it. */
   append(entry: Omit<PolicyVersion, "version" | "createdAt">): Awaitable<PolicyVersion>;
+  /** Atomically: stores `entry` as version 1 if there is no version yet; returns the latest either way. */
+  seedIfEmpty?(entry: Omit<PolicyVersion, "version" | "createdAt">): Promise<{ seeded: boolean; latest: PolicyVersion }>;
 }
 
 const FILE = /^v(\d{6,})\.json$/;

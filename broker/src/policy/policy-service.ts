@@ -65,9 +65,13 @@ export class PolicyService {
  * store (a restarted broker must keep serving what admins pushed, not an older file on disk).
  */
 export async function initialPolicy(repository: PolicyRepository, filePolicy: Policy, fileDocument: unknown, logger: Logger): Promise<{ policy: Policy; version: number }> {
-  const latest = await repository.latest();
+  const seed = { kind: "seed" as const, by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument };
+  // Shared stores seed atomically: brokers of a fleet starting together make one version 1, not three.
+  const shared = repository.seedIfEmpty ? await repository.seedIfEmpty(seed) : undefined;
+  if (shared?.seeded) return { policy: filePolicy, version: shared.latest.version };
+  const latest = shared?.latest ?? (await repository.latest());
   if (!latest) {
-    const seeded = await repository.append({ kind: "seed", by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument });
+    const seeded = await repository.append(seed);
     return { policy: filePolicy, version: seeded.version };
   }
   const stored = parsePolicy(latest.document);
