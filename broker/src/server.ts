@@ -1,12 +1,16 @@
 // Builds a broker from its configuration and starts listening. Used by `tollgate serve` and by
 // tests that want a broker in-process.
 import type { Policy } from "@tollgate/shared";
-import { Meter } from "./accounting/meter.js";
+import { ledgerUnavailable, Meter } from "./accounting/meter.js";
 import { restoreLimits } from "./accounting/restore.js";
 import type { AdminToken } from "./auth/admin-token.js";
 import { openSqliteLedger } from "./ledger/index.js";
 import { MemoryLimitStore } from "./limits/index.js";
-import { FilePolicyRepository } from "./policy/policy-repository.js";
+import { FilePolicyRepository, type PolicyRepository } from "./policy/policy-repository.js";
+import type { FleetConfig } from "./fleet/fleet-config.js";
+import { FleetRuntime, openFleetCentral } from "./fleet/fleet-runtime.js";
+import type { UsageLedger } from "./ledger/types.js";
+import type { LimitStore } from "./limits/index.js";
 import { initialPolicy, PolicyService } from "./policy/policy-service.js";
 import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
@@ -16,6 +20,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { DEFAULT_MAX_OPEN_REQUESTS, OpenRequestLimit } from "./http/load-shedding.js";
 import { createApp, DEFAULT_MAX_BODY_BYTES } from "./app.js";
+import { deploymentStates } from "./http/routes/admin.js";
 import { ApiError } from "./errors.js";
 import { toErrorBody } from "./http/error-response.js";
 import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS, type BedrockClientOptions } from "./bedrock/client-pool.js";
@@ -42,6 +47,8 @@ export interface BrokerConfig {
   maxOpenRequests?: number;
   /** SQLite `synchronous` for the ledger: NORMAL survives a killed broker, FULL also a power loss. */
   ledgerSynchronous?: "NORMAL" | "FULL";
+  /** Fleet mode: PostgreSQL + Redis shared by every broker (docs/fleet.md). Absent: embedded (SQLite, in-memory limits). */
+  fleet?: FleetConfig | undefined;
   bedrock?: Partial<BedrockClientOptions>;
   /** A client must send a request's headers within this long (ms); 0 turns the limit off. */
   headersTimeoutMs?: number;
@@ -78,7 +85,8 @@ export class StartupError extends Error {
 
 export async function startBroker(config: BrokerConfig): Promise<RunningBroker> {
   await ensureWritableDir(config.dataDir);
-  const repository = new FilePolicyRepository(config.dataDir);
+  const central = config.fleet ? await openCentral(config.fleet) : undefined;
+  const repository: PolicyRepository = central?.repository ?? new FilePolicyRepository(config.dataDir);
   const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger);
   if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
     throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
@@ -86,15 +94,34 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const policy = new MemoryPolicyStore(initial.policy, initial.version);
   const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashHex());
 
-  const ledger = openSqliteLedger(config.dataDir, { synchronous: config.ledgerSynchronous ?? "NORMAL" });
-  // Limits and spend survive restarts: rebuilt from the ledger before the first request.
-  const limits = new MemoryLimitStore({ timeZone: initial.policy.timezone });
-  await restoreLimits(limits, ledger, initial.policy.timezone);
-  const meter = new Meter(limits, ledger, () => ledger.healthy());
+  const synchronous = config.ledgerSynchronous ?? "NORMAL";
+  let meter: Meter | undefined;
+  let ledger: UsageLedger;
+  let limits: LimitStore;
+  let ledgerHealthy: () => boolean;
+  let fleet: FleetRuntime | undefined;
+  if (config.fleet && central) {
+    // Limits in Redis rebuild themselves from PostgreSQL and the outboxes when Redis comes back empty.
+    fleet = await FleetRuntime.open({ config: config.fleet, central: central.central, dataDir: config.dataDir, logger: config.logger, timeZone: initial.policy.timezone, ledgerSynchronous: synchronous, meter: () => meter });
+    const running = fleet;
+    ledger = running.ledger;
+    limits = running.limits;
+    ledgerHealthy = () => running.localLedgerHealthy();
+  } else {
+    const sqlite = openSqliteLedger(config.dataDir, { synchronous });
+    ledger = sqlite;
+    ledgerHealthy = () => sqlite.healthy();
+    // Limits and spend survive restarts: rebuilt from the ledger before the first request.
+    const memory = new MemoryLimitStore({ timeZone: initial.policy.timezone });
+    await restoreLimits(memory, sqlite, initial.policy.timezone);
+    limits = memory;
+  }
+  meter = new Meter(limits, ledger, () => (ledgerHealthy() ? fleet?.blocker() : ledgerUnavailable()));
+  const accounting = meter;
   // A push that changes the time zone moves the budgets' days and months at once, not at the next restart.
   policy.onReplace((next, previous) => {
     if (next.timezone === previous.timezone) return;
-    meter.changeTimeZone(next.timezone).then(
+    accounting.changeTimeZone(next.timezone).then(
       () => config.logger.info({ timezone: next.timezone, previous: previous.timezone }, "budgets moved to the policy's new time zone"),
       (error: unknown) => config.logger.error({ err: error, timezone: next.timezone }, "could not move the budgets to the new time zone; they follow it after a restart"),
     );
@@ -110,14 +137,15 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     policy,
     policies,
     chat,
-    meter,
+    meter: accounting,
     limits,
     ledger,
     adminToken: config.adminToken,
     logger: config.logger,
     health,
     inFlight,
-    ledgerHealthy: () => ledger.healthy(),
+    ledgerHealthy,
+    fleet,
     checkCredentials: () => upstream.checkCredentials(credentialsRegion()),
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     openRequests: new OpenRequestLimit(config.maxOpenRequests ?? DEFAULT_MAX_OPEN_REQUESTS),
@@ -131,12 +159,14 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   const server = createServer({ headersTimeout, requestTimeout, connectionsCheckingInterval: Math.max(50, Math.floor(shortest / 10)) }, app);
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.on("clientError", (error: NodeJS.ErrnoException, socket: Duplex) => answerClientError(error, socket, { headersTimeout, requestTimeout }));
+  let url = "";
+  await fleet?.start(policy, repository, () => ({ url, deployments: deploymentStates(policy, health) }));
   server.listen(config.port, config.host);
   try {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   } catch (error) {
     upstream.destroy();
-    await ledger.close();
+    await (fleet ? fleet.close() : ledger.close());
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
     if (code === "EACCES") throw new StartupError(`not allowed to listen on ${config.host}:${config.port}`);
@@ -145,8 +175,9 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
   }
   const address = server.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  url = `http://${host}:${address.port}`;
   return {
-    url: `http://${host}:${address.port}`,
+    url,
     server,
     policy,
     async close(drainMs = DEFAULT_DRAIN_MS) {
@@ -161,9 +192,18 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
       server.closeAllConnections();
       await closed;
       upstream.destroy();
-      await ledger.close();
+      await (fleet ? fleet.close() : ledger.close());
     },
   };
+}
+
+/** PostgreSQL first: its policy versions decide what the broker serves. */
+async function openCentral(fleet: FleetConfig): Promise<Awaited<ReturnType<typeof openFleetCentral>>> {
+  try {
+    return await openFleetCentral(fleet);
+  } catch (error) {
+    throw new StartupError(`central store (--database-url): ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 async function ensureWritableDir(dir: string): Promise<void> {

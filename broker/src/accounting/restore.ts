@@ -1,7 +1,7 @@
 // After a restart, limits and spend come back from the ledger: the last minute's requests refill the
 // rpm/tpm windows, and spend since the start of the day and month refills the budgets. The same
 // spend moves the budgets to a new time zone when a policy push changes it (Meter.changeTimeZone).
-import type { UsageLedger } from "../ledger/types.js";
+import type { ActivityRow as LedgerActivityRow, SpendByScope, UsageLedger } from "../ledger/types.js";
 import { budgetPeriods, ledgerScopes, type LimitStore, type RestoreState, type Scope, type SpendRow } from "../limits/index.js";
 import { scopeKey } from "../limits/index.js";
 
@@ -29,6 +29,11 @@ export async function spendSincePeriodStarts(ledger: Pick<UsageLedger, "spendByS
   const periods = budgetPeriods(timeZone, now);
   const day = await ledger.spendByScope(periods.day.start);
   const month = await ledger.spendByScope(periods.month.start);
+  return spendRows(day, month);
+}
+
+/** Day and month totals per scope, as the limit stores take them. */
+function spendRows(day: SpendByScope, month: SpendByScope): SpendRow[] {
   const spend = new Map<string, SpendRow>();
   const add = (scope: Scope, field: "dayPicoUsd" | "monthPicoUsd", pico: number): void => {
     const key = scopeKey(scope);
@@ -49,4 +54,15 @@ export async function spendSincePeriodStarts(ledger: Pick<UsageLedger, "spendByS
     }
   }
   return [...spend.values()];
+}
+
+/** As `restoreState`, read in one synchronous step from a ledger that answers synchronously (SQLite). */
+export function restoreStateNow(ledger: { recentActivity(sinceMs: number): LedgerActivityRow[]; spendByScope(sinceMs: number): SpendByScope }, timeZone: string, now = Date.now()): RestoreState {
+  const activity = ledger.recentActivity(now - WINDOW_MS).map((row) => ({
+    time: row.time,
+    scopes: ledgerScopes({ user: row.user, team: row.team, model: row.servedModel }),
+    tokens: row.tokens,
+  }));
+  const periods = budgetPeriods(timeZone, now);
+  return { activity, spend: spendRows(ledger.spendByScope(periods.day.start), ledger.spendByScope(periods.month.start)) };
 }

@@ -1,5 +1,6 @@
 import { isIPv4 } from "node:net";
-import { homedir } from "node:os";
+import { homedir, hostname } from "node:os";
+import type { FleetConfig } from "../fleet/fleet-config.js";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createLogger } from "../log.js";
@@ -32,6 +33,13 @@ export async function serveCommand(args: string[]): Promise<number> {
         "headers-timeout": { type: "string" },
         "request-timeout": { type: "string" },
         "drain-seconds": { type: "string", default: String(DEFAULT_DRAIN_MS / 1000) },
+        "database-url": { type: "string" },
+        "database-ca-file": { type: "string" },
+        "redis-url": { type: "string" },
+        "redis-ca-file": { type: "string" },
+        "redis-key-prefix": { type: "string" },
+        "instance-id": { type: "string" },
+        "outbox-max-rows": { type: "string" },
       },
     }));
   } catch (error) {
@@ -58,6 +66,9 @@ export async function serveCommand(args: string[]): Promise<number> {
 
   const ledgerSync = values["ledger-sync"].toUpperCase();
   if (ledgerSync !== "NORMAL" && ledgerSync !== "FULL") return fail(`--ledger-sync must be normal or full, got "${values["ledger-sync"]}"`);
+
+  const fleet = fleetOptions(values);
+  if (typeof fleet === "string") return fail(fleet);
 
   let loaded;
   try {
@@ -92,6 +103,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(maxOpenRequests !== undefined ? { maxOpenRequests } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
       ...timeouts,
+      ...(fleet ? { fleet } : {}),
     });
   } catch (error) {
     if (error instanceof StartupError) return fail(error.message);
@@ -116,12 +128,57 @@ export async function serveCommand(args: string[]): Promise<number> {
     process.once("SIGINT", stop);
   });
   process.stdout.write(`listening on ${broker.url}\n`);
-  logger.info({ url: broker.url, policyVersion: broker.policy.current().version, adminApi: adminToken !== undefined }, "broker started");
+  logger.info(
+    { url: broker.url, policyVersion: broker.policy.current().version, adminApi: adminToken !== undefined, mode: fleet ? "fleet" : "embedded", instanceId: fleet?.instanceId },
+    "broker started",
+  );
   if (broker.policy.current().users.size === 0) {
     logger.warn("the policy has no users: every request will be refused with 401 until users with keys are added");
   }
   await stopped;
   return 0;
+}
+
+/**
+ * Fleet mode: `--database-url` and `--redis-url` (or TOLLGATE_DATABASE_URL / TOLLGATE_REDIS_URL),
+ * both or neither. Undefined for the embedded mode; a string is the reason the options are refused.
+ */
+function fleetOptions(values: Record<string, string | boolean | undefined>): FleetConfig | undefined | string {
+  const text = (name: string): string | undefined => {
+    const value = values[name];
+    return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+  };
+  const databaseUrl = text("database-url") ?? nonEmpty(process.env.TOLLGATE_DATABASE_URL);
+  const redisUrl = text("redis-url") ?? nonEmpty(process.env.TOLLGATE_REDIS_URL);
+  const fleetOnly = ["database-ca-file", "redis-ca-file", "redis-key-prefix", "instance-id", "outbox-max-rows"].filter((name) => text(name) !== undefined);
+  if (databaseUrl === undefined && redisUrl === undefined) {
+    return fleetOnly.length > 0 ? `--${fleetOnly[0]} is for fleet mode, which needs --database-url and --redis-url` : undefined;
+  }
+  if (databaseUrl === undefined || redisUrl === undefined) {
+    return databaseUrl === undefined
+      ? "--redis-url needs --database-url too (or TOLLGATE_DATABASE_URL): fleet mode keeps the org's ledger, policy and audit in PostgreSQL and its limits in Redis, and neither works without the other (shared limits with per-host ledgers would rebuild budgets from one host's spend)"
+      : "--database-url needs --redis-url too (or TOLLGATE_REDIS_URL): fleet mode keeps the limits in Redis; without it each broker would enforce every rpm, tpm and budget on its own, multiplying them by the number of hosts";
+  }
+  const maxRowsText = text("outbox-max-rows");
+  const outboxMaxRows = maxRowsText === undefined ? undefined : Number(maxRowsText);
+  if (outboxMaxRows !== undefined && (!Number.isInteger(outboxMaxRows) || outboxMaxRows < 1)) return `--outbox-max-rows must be a positive integer, got "${maxRowsText}"`;
+  const instanceId = text("instance-id") ?? hostname();
+  if (!/^[A-Za-z0-9._:-]{1,128}$/.test(instanceId)) return `--instance-id must be 1-128 letters, digits, '.', '_', ':' or '-', got "${instanceId}"`;
+  const prefix = text("redis-key-prefix") ?? "tollgate";
+  if (!/^[A-Za-z0-9._:-]{1,64}$/.test(prefix)) return `--redis-key-prefix must be 1-64 letters, digits, '.', '_', ':' or '-', got "${prefix}"`;
+  return {
+    databaseUrl,
+    redisUrl,
+    instanceId,
+    redisKeyPrefix: prefix,
+    ...(text("database-ca-file") ? { databaseCaFile: text("database-ca-file") } : {}),
+    ...(text("redis-ca-file") ? { redisCaFile: text("redis-ca-file") } : {}),
+    ...(outboxMaxRows !== undefined ? { outboxMaxRows } : {}),
+  };
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== "" ? value.trim() : undefined;
 }
 
 /** `--headers-timeout S` / `--request-timeout S` (seconds, 0 = none) → ms; or the reason they are refused. */
