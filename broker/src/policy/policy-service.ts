@@ -76,9 +76,18 @@ export async function initialPolicy(repository: PolicyRepository, filePolicy: Po
   }
   const stored = parsePolicy(latest.document);
   if (!stored.ok) throw new Error(`stored policy version ${latest.version} no longer validates: ${formatPolicyProblems(stored.problems).join("; ")}`);
-  if (JSON.stringify(latest.document) !== JSON.stringify(fileDocument)) {
+  // Compared with sorted keys: PostgreSQL's jsonb keeps a document's keys in its own order.
+  if (canonicalJson(latest.document) !== canonicalJson(fileDocument)) {
     logger.warn({ version: latest.version }, `the data dir holds policy version ${latest.version} (pushed later); serving it, not the --policy file`);
     process.stderr.write(`tollgate serve: serving stored policy version ${latest.version}; the --policy file only seeds an empty store\n`);
   }
   return { policy: stored.policy, version: latest.version };
+}
+
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, inner: unknown) =>
+    inner !== null && typeof inner === "object" && !Array.isArray(inner)
+      ? Object.fromEntries(Object.entries(inner as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : inner,
+  );
 }

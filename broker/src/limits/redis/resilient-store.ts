@@ -231,8 +231,11 @@ export class ResilientLimitStore implements LimitStore {
       await this.redis.ping();
       await this.payBack();
       await this.redis.start();
-    } catch {
-      return; // still away
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      if (reason !== outage.reason) this.logger.warn({ reason }, "redis still unreachable");
+      outage.reason = reason;
+      return;
     }
     if (this.probe) clearInterval(this.probe);
     this.probe = undefined;

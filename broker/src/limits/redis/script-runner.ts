@@ -17,6 +17,8 @@ export class ScriptRunner {
   async run(client: RedisClientType, key: string, args: ReadonlyArray<string | number>, timeoutMs: number): Promise<RedisReply[]> {
     const argv = args.map(String);
     try {
+      // A connection being re-established (Redis restarted, a blip) gets a moment before the call fails.
+      if (!client.isReady) await withDeadline(readyOrClosed(client), Math.min(timeoutMs, RECONNECT_GRACE_MS));
       return await withDeadline(this.send(client, key, argv), timeoutMs);
     } catch (error) {
       if (error instanceof LimitStoreUnavailableError) throw error;
@@ -34,6 +36,16 @@ export class ScriptRunner {
       return (await client.sendCommand(["EVAL", this.source, "1", key, ...argv])) as RedisReply[];
     }
   }
+}
+
+/** How long a call waits for a reconnecting client before it counts Redis as unreachable. */
+const RECONNECT_GRACE_MS = 300;
+
+function readyOrClosed(client: RedisClientType): Promise<void> {
+  return new Promise((resolve) => {
+    if (client.isReady) return resolve();
+    client.once("ready", () => resolve());
+  });
 }
 
 function isScriptError(error: unknown): boolean {
