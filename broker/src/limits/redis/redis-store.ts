@@ -404,6 +404,9 @@ export class RedisLimitStore implements LimitStore {
     const locked = await this.command(["SET", lockKey, this.instanceId, "NX", "PX", "30000"]);
     if (locked === "OK") {
       try {
+        // Another broker may have finished a rebuild between our look and our lock.
+        const epochNow = await this.command(["GET", `${this.key}:epoch`]);
+        if (typeof epochNow === "string" && epochNow !== "") return await this.onEpoch(epochNow);
         const now = this.now();
         const live = beat.live.includes(this.instanceId) ? beat.live : [...beat.live, this.instanceId];
         const central = await this.rebuildSource.central(this.timeZone, now, live);
@@ -475,20 +478,22 @@ function countersArgs(state: RestoreState, timeZone: string, now: number): Array
   for (const row of state.spend) {
     out.push(scopeKey(row.scope), periods.day.start, periods.month.start, picoToNano(row.dayPicoUsd), picoToNano(row.monthPicoUsd), ttl(periods.day.end, now), ttl(periods.month.end, now));
   }
-  const buckets = new Map<string, { key: string; sec: number; reqs: number; toks: number }>();
+  const buckets = new Map<string, { key: string; last: number; reqs: number; toks: number }>();
   for (const row of state.activity) {
-    if (row.time + 61_000 <= now) continue;
-    const sec = Math.floor(Math.min(row.time, now) / 1000);
+    const time = Math.min(row.time, now);
+    if (time + 60_000 <= now) continue;
+    const sec = Math.floor(time / 1000);
     for (const key of new Set(row.scopes.map(scopeKey))) {
       const id = `${key}\u0000${sec}`;
-      const bucket = buckets.get(id) ?? { key, sec, reqs: 0, toks: 0 };
+      const bucket = buckets.get(id) ?? { key, last: time, reqs: 0, toks: 0 };
       bucket.reqs += 1;
       bucket.toks += row.tokens;
+      bucket.last = Math.max(bucket.last, time);
       buckets.set(id, bucket);
     }
   }
   out.push(buckets.size);
-  for (const b of buckets.values()) out.push(b.key, b.sec, b.reqs, b.toks);
+  for (const b of buckets.values()) out.push(b.key, b.last, b.reqs, b.toks);
   return out;
 }
 
@@ -531,7 +536,7 @@ function count(limit: number, used: number, reserved: number, resetsAt: Date | u
 }
 
 function budgetStatus(budgetUsd: number, spentNano: number, reservedNano: number, end: number): LimitStatus {
-  const used = (spentNano + reservedNano) / 1e9;
+  const used = spentNano / 1e9 + reservedNano / 1e9; // summed as the in-memory store sums them
   return { limit: budgetUsd, used, remaining: Math.max(0, usdToMicro(budgetUsd) * 1000 - spentNano - reservedNano) / 1e9, reserved: reservedNano / 1e9, resetsAt: new Date(end) };
 }
 

@@ -15,8 +15,9 @@
 //   P:ep:<epoch>:c:<instance>  set once an instance added its rows to that epoch
 //   P:rebuild-lock             held by the broker rebuilding an empty Redis
 //
-// Windows: a bucket of second s counts while now < s·1000 + 61 000, so every entry counts for at
-// least 60 s and at most 61 s: never more than the limit in any rolling minute (as window.ts).
+// Windows: 1 s buckets as window.ts keeps them (fields r<s>, t<s> and l<s>, the latest entry's time);
+// a bucket counts until 60 s after its latest entry, so every entry counts for at least 60 s and at
+// most 61 s: never more than the limit in any rolling minute.
 // Money: integer nano-USD, exact in Lua's doubles below 2^53 (≈ $9M per counter); never INCRBYFLOAT.
 // Time: the brokers' clock, passed in (`now`), so tests control it; brokers should run NTP (a clock
 // 1 s off shifts its entries by 1 s within the window).
@@ -26,34 +27,43 @@ local P = KEYS[1]
 local function window(scope, now)
   local key = P .. ':w:' .. scope
   local flat = redis.call('HGETALL', key)
-  local buckets, secs, expired = {}, {}, {}
-  local reqs, toks = 0, 0
+  -- bucket: { requests, tokens, last entry's time }
+  local buckets, secs = {}, {}
   for i = 1, #flat, 2 do
     local field, value = flat[i], tonumber(flat[i + 1])
     local sec = tonumber(string.sub(field, 2))
-    if sec * 1000 + 61000 <= now then
-      expired[#expired + 1] = field
+    local b = buckets[sec]
+    if not b then b = { 0, 0, 0 }; buckets[sec] = b; secs[#secs + 1] = sec end
+    local kind = string.sub(field, 1, 1)
+    if kind == 'r' then b[1] = value elseif kind == 't' then b[2] = value else b[3] = value end
+  end
+  local live, expired = {}, {}
+  local reqs, toks = 0, 0
+  for _, sec in ipairs(secs) do
+    local b = buckets[sec]
+    if b[3] + 60000 <= now then
+      expired[#expired + 1] = 'r' .. sec; expired[#expired + 1] = 't' .. sec; expired[#expired + 1] = 'l' .. sec
+      buckets[sec] = nil
     else
-      local b = buckets[sec]
-      if not b then b = { 0, 0 }; buckets[sec] = b; secs[#secs + 1] = sec end
-      if string.sub(field, 1, 1) == 'r' then b[1] = b[1] + value; reqs = reqs + value else b[2] = b[2] + value; toks = toks + value end
+      live[#live + 1] = sec; reqs = reqs + b[1]; toks = toks + b[2]
     end
   end
   if #expired > 0 then redis.call('HDEL', key, unpack(expired)) end
-  table.sort(secs)
-  return { reqs = reqs, toks = toks, buckets = buckets, secs = secs }
+  table.sort(live)
+  return { reqs = reqs, toks = toks, buckets = buckets, secs = live }
 end
 local function freedAt(w, excess, which)
+  if excess <= 0 then return nil end
   local sum = 0
   for _, sec in ipairs(w.secs) do
     sum = sum + w.buckets[sec][which]
-    if sum >= excess then return sec * 1000 + 61000 end
+    if sum >= excess then return w.buckets[sec][3] + 60000 end
   end
   return nil
 end
 local function oldestLeavesAt(w)
   if #w.secs == 0 then return -1 end
-  return w.secs[1] * 1000 + 61000
+  return w.buckets[w.secs[1]][3] + 60000
 end
 -- In flight: drops expired leases, sums the live tickets' reservations (except 'skip').
 local function inflight(scope, now, skip)
@@ -89,11 +99,23 @@ local function addSpend(scope, dayStart, monthStart, dayNano, monthNano, dayTtl,
     redis.call('INCRBY', k, monthNano); redis.call('PEXPIRE', k, monthTtl)
   end
 end
-local function addWindow(scope, sec, reqs, toks)
+-- Counts at 'time' in its second's bucket; a bucket counts until 60 s after its latest entry (window.ts).
+local function addWindow(scope, time, reqs, toks, w)
   local key = P .. ':w:' .. scope
-  if reqs > 0 then redis.call('HINCRBY', key, 'r' .. sec, reqs) end
-  if toks > 0 then redis.call('HINCRBY', key, 't' .. sec, toks) end
-  if reqs > 0 or toks > 0 then redis.call('PEXPIRE', key, 62000) end
+  local sec = math.floor(time / 1000)
+  redis.call('HINCRBY', key, 'r' .. sec, reqs)
+  redis.call('HINCRBY', key, 't' .. sec, toks)
+  local last = tonumber(redis.call('HGET', key, 'l' .. sec) or '0')
+  if time > last then redis.call('HSET', key, 'l' .. sec, time); last = time end
+  redis.call('PEXPIRE', key, 61000)
+  if w then
+    local b = w.buckets[sec]
+    if not b then
+      b = { 0, 0, last }; w.buckets[sec] = b; w.secs[#w.secs + 1] = sec; table.sort(w.secs)
+    end
+    b[1] = b[1] + reqs; b[2] = b[2] + toks; b[3] = last
+    w.reqs = w.reqs + reqs; w.toks = w.toks + toks
+  end
 end
 local function checkEpoch(epoch)
   local current = redis.call('GET', P .. ':epoch')
@@ -168,7 +190,7 @@ local seen = {}
 for _, s in ipairs(scopes) do
   if not seen[s.key] then
     seen[s.key] = true
-    if not s.f.hasSkip then addWindow(s.key, sec, 1, 0); s.w.reqs = s.w.reqs + 1 end
+    if not s.f.hasSkip then addWindow(s.key, now, 1, 0, s.w) end
     local k = P .. ':if:' .. s.key
     redis.call('ZADD', k, now + lease, ticket)
     redis.call('PEXPIRE', k, lease + 60000)
@@ -203,7 +225,7 @@ for i = 1, n do
     seen[key] = true
     redis.call('ZREM', P .. ':if:' .. key, ticket)
     -- Tokens count from completion, as the ledger records them, so a rebuild makes the same window.
-    addWindow(key, sec, 0, toks)
+    if toks > 0 then addWindow(key, now, 0, toks, nil) end
     addSpend(key, ARGV[b + 2], ARGV[b + 3], nano, nano, tonumber(ARGV[b + 4]), tonumber(ARGV[b + 5]))
   end
 end
@@ -262,7 +284,7 @@ return out
 
 // Counters applied in bulk (a rebuild's, a broker's contribution, spend counted while Redis was away):
 // ARGV tail: spendCount, ...(key, dayStart, monthStart, dayNano, monthNano, dayTtl, monthTtl),
-//            activityCount, ...(key, second, requests, tokens)
+//            activityCount, ...(key, time of the bucket's latest entry, requests, tokens)
 const APPLY = String.raw`
 local function apply(b)
   local ns = tonumber(ARGV[b])
@@ -274,7 +296,7 @@ local function apply(b)
   local na = tonumber(ARGV[a])
   for i = 1, na do
     local o = a + (i - 1) * 4
-    addWindow(ARGV[o + 1], ARGV[o + 2], tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]))
+    addWindow(ARGV[o + 1], tonumber(ARGV[o + 2]), tonumber(ARGV[o + 3]), tonumber(ARGV[o + 4]), nil)
   end
 end
 `;
