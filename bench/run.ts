@@ -21,6 +21,7 @@ import { BedrockClientPool, DEFAULT_BEDROCK_CLIENT_OPTIONS } from "../broker/src
 import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
 import { applyEnvTo, envFor } from "../test/emulator/emulator-env.js";
 import { runRoutingBench } from "./routing-bench.js";
+import { runFleetBench } from "./fleet-bench.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
 const BENCH_KEY = "tg_benchmark-user-key-00000000000000000";
@@ -207,6 +208,20 @@ async function main(): Promise<void> {
   await sdk.close();
   await viaBroker.close();
   await broker.stop();
+
+  // Fleet mode against embedded mode, two more brokers on the same emulator: bench/fleet-bench.ts.
+  await runFleetBench({
+    emulatorUrl: emulator.url,
+    policy,
+    target: (url) => httpTarget("broker", url, () => "/v1/chat/completions", (stream) =>
+      JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
+      { authorization: `Bearer ${BENCH_KEY}` },
+    ),
+    sequential,
+    load,
+    percentile,
+    log,
+  });
   emulator.child.kill("SIGTERM");
 
   // Routing and resilience (fail-over from a throttled deployment, cool-downs, client cancel), with
