@@ -84,6 +84,10 @@ describe("fleet faults", () => {
     const degraded = (await (await f.brokers[0]!.call("/readyz")).json()) as { status: string; checks: Record<string, { ok: boolean; detail?: string }> };
     expect(degraded.status).toBe("degraded");
     expect(degraded.checks.central_store!.detail).toMatch(/central store unreachable since .*, \d+ rows waiting/);
+    // A policy change needs PostgreSQL: refused, saying why, and the old version keeps serving.
+    const push = await f.brokers[0]!.call("/admin/policy", { method: "PUT", token: TEST_ADMIN_TOKEN, body: JSON.stringify({ ...TEST_POLICY, users }) });
+    expect(push.status).toBe(503);
+    expect(((await push.json()) as { error: { code: string } }).error.code).toBe("central_store_unavailable");
     await sleep(8_000);
     await postgres.start();
     postgresDown = false;

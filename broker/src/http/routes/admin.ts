@@ -3,6 +3,7 @@
 import { Router, type RequestHandler } from "express";
 import { deploymentStatusSchema, type DeploymentStatus, type DeploymentsResponse } from "@tollgate/shared";
 import { z } from "zod";
+import { CentralStoreError } from "../../central/errors.js";
 import { ApiError } from "../../errors.js";
 import type { UsageLedger } from "../../ledger/types.js";
 import type { DeploymentHealthRegistry } from "../../routing/deployment-health.js";
@@ -33,6 +34,23 @@ function refused(problems: string[]): ApiError & { problems: string[] } {
   return Object.assign(error, { problems });
 }
 
+/** A policy change the central store could not take (fleet mode, PostgreSQL down): 503, nothing changed. */
+async function storing<T>(change: Promise<T>): Promise<T> {
+  try {
+    return await change;
+  } catch (error) {
+    if (!CentralStoreError.is(error) || error.code !== "unreachable") throw error;
+    throw new ApiError({
+      status: 503,
+      type: "server_error",
+      code: "central_store_unavailable",
+      message: "The policy was not changed: the fleet's central store (PostgreSQL) is unreachable, and a version must be stored there before any broker serves it. Retry once it is back; the previous version keeps serving.",
+      headers: { "retry-after": "10" },
+      cause: error,
+    });
+  }
+}
+
 /** Each deployment of the current policy as this broker's routing sees it. */
 export function deploymentStates(policy: PolicyStore, health: DeploymentHealthRegistry): DeploymentStatus[] {
   const models = [...policy.current().models.values()];
@@ -59,7 +77,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.put("/policy", deps.json, async (req, res) => {
-    const result = await deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+    const result = await storing(deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`));
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
@@ -74,7 +92,7 @@ export function adminRouter(deps: AdminDeps): Router {
 
   router.post("/policy/rollback", deps.json, async (req, res) => {
     const { version } = parseBody(rollbackSchema, req.body);
-    const result = await deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`);
+    const result = await storing(deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`));
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: "version" }, problems: result.problems });
