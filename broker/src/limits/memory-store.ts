@@ -495,7 +495,8 @@ function checkTotal(value: number | bigint, name: string): void {
   if (!valid) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
 }
 
-function checkAmount(value: number, name: string): void {
+/** Amounts the stores take: non-negative safe integers (tokens, pico-USD). */
+export function checkAmount(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
   }

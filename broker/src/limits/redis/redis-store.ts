@@ -5,6 +5,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import type { RedisClientType } from "@redis/client";
 import { TightestLimits } from "../headers.js";
 import { budgetMessage, rateLimitMessage, retryAfterSeconds } from "../messages.js";
+import { checkAmount } from "../memory-store.js";
 import { usdToMicro } from "../money.js";
 import { assertTimeZone, budgetPeriods, type BudgetPeriods } from "../periods.js";
 import { scopeKey } from "../scope.js";
@@ -538,8 +539,4 @@ function count(limit: number, used: number, reserved: number, resetsAt: Date | u
 function budgetStatus(budgetUsd: number, spentNano: number, reservedNano: number, end: number): LimitStatus {
   const used = spentNano / 1e9 + reservedNano / 1e9; // summed as the in-memory store sums them
   return { limit: budgetUsd, used, remaining: Math.max(0, usdToMicro(budgetUsd) * 1000 - spentNano - reservedNano) / 1e9, reserved: reservedNano / 1e9, resetsAt: new Date(end) };
-}
-
-function checkAmount(value: number, name: string): void {
-  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`${name} must be a non-negative integer, got ${value}`);
 }
