@@ -139,7 +139,7 @@ describe("fleet: policy", () => {
   it("a push on one broker is served by the other two within 1 s, and /admin/policy says which version each holds", async () => {
     const pushed = { ...policy, models: { ...policy.models, "claude-sonnet-4-extra": { route: [{ id: "use1", modelId: "us.anthropic.claude-sonnet-4-20250514-v1:0", region: "us-east-1" }] } } };
     const started = Date.now();
-    const response = await fleet.brokers[0]!.call("/admin/policy", { method: "PUT", token: TEST_ADMIN_TOKEN, body: JSON.stringify(pushed) });
+    const response = await fleet.brokers[0]!.call("/admin/policy?comment=extra%20Sonnet%20route", { method: "PUT", token: TEST_ADMIN_TOKEN, body: JSON.stringify(pushed) });
     expect(response.status).toBe(200);
     const { version } = (await response.json()) as { version: number };
     const servedEverywhere = async (): Promise<boolean> => {
@@ -171,6 +171,16 @@ describe("fleet: policy", () => {
       expect(Date.now() - rollbackStarted).toBeLessThan(1_000);
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
+    // The audit, from PostgreSQL on a third broker: who, when, what and why.
+    const history = (await (await fleet.brokers[1]!.call("/admin/policy/versions", { token: TEST_ADMIN_TOKEN })).json()) as {
+      data: Array<{ version: number; kind: string; by: string; createdAt: string; comment?: string; restoredFrom?: number }>;
+    };
+    const audit = history.data.slice(-2);
+    expect(audit[0]).toMatchObject({ version, kind: "push", comment: "extra Sonnet route" });
+    expect(audit[0]!.by).toMatch(/127\.0\.0\.1/);
+    expect(Number.isNaN(Date.parse(audit[0]!.createdAt))).toBe(false);
+    expect(audit[1]).toMatchObject({ version: version + 1, kind: "rollback", restoredFrom: 1 });
+    expect(audit[1]!.comment).toBeUndefined();
   });
 
   it("the admin API answers org-wide from PostgreSQL on any broker", async () => {

@@ -110,17 +110,26 @@ describe("the admin API", () => {
 
   it("swaps a valid push in atomically, lists versions with who changed what, and rolls back", async () => {
     const narrowed = { ...policy, teams: { eng: { ...policy.teams.eng, models: ["claude-sonnet-4"] } } };
-    const pushed = await json<{ version: number; changes: string[] }>(await admin("/admin/policy", { method: "PUT", body: JSON.stringify(narrowed) }));
+    const badComment = await admin("/admin/policy?comment=", { method: "PUT", body: JSON.stringify(narrowed) });
+    expect(badComment.status).toBe(400);
+    expect(((await badComment.json()) as { error: { message: string } }).error.message).toMatch(/comment: must not be empty/);
+    const pushed = await json<{ version: number; changes: string[]; comment: string }>(
+      await admin(`/admin/policy?${new URLSearchParams({ comment: "eng: Sonnet only — budget review" })}`, { method: "PUT", body: JSON.stringify(narrowed) }),
+    );
     expect(pushed.version).toBe(2);
+    expect(pushed.comment).toBe("eng: Sonnet only — budget review");
     expect(pushed.changes.join("\n")).toMatch(/teams\.eng\.models/);
     expect((await h.client.models.list()).data.map((model) => model.id)).toEqual(["claude-sonnet-4"]);
 
-    const versions = await json<{ data: Array<{ version: number; kind: string; by: string; changes: string[] }> }>(await admin("/admin/policy/versions"));
+    const versions = await json<{ data: Array<{ version: number; kind: string; by: string; changes: string[]; comment?: string }> }>(await admin("/admin/policy/versions"));
     expect(versions.data.map((entry) => entry.kind)).toEqual(["seed", "push"]);
     expect(versions.data[1]?.by).toMatch(/127\.0\.0\.1/);
+    expect(versions.data.map((entry) => entry.comment)).toEqual([undefined, "eng: Sonnet only — budget review"]);
 
-    const rolledBack = await json<{ version: number; restoredFrom: number }>(await admin("/admin/policy/rollback", { method: "POST", body: JSON.stringify({ version: 1 }) }));
-    expect(rolledBack).toMatchObject({ version: 3, restoredFrom: 1 });
+    const rolledBack = await json<{ version: number; restoredFrom: number }>(
+      await admin("/admin/policy/rollback", { method: "POST", body: JSON.stringify({ version: 1, comment: "undo" }) }),
+    );
+    expect(rolledBack).toMatchObject({ version: 3, restoredFrom: 1, comment: "undo" });
     expect((await h.client.models.list()).data).toHaveLength(3);
   });
 
@@ -130,9 +139,11 @@ describe("the admin API", () => {
     const diff = await runCli(["policy", "diff", file, "--url", h.broker.url], env);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/users\.tester\.limits\.dailyUsd: 5 → 7/);
-    const push = await runCli(["policy", "push", file, "--url", h.broker.url], env);
+    const push = await runCli(["policy", "push", file, "--url", h.broker.url, "-m", "tester: daily $7"], env);
     expect(push.code).toBe(0);
     expect(push.stdout).toMatch(/policy version 4 is serving/);
+    const pushedComment = await json<{ data: Array<{ version: number; comment?: string }> }>(await admin("/admin/policy/versions"));
+    expect(pushedComment.data.at(-1)).toMatchObject({ version: 4, comment: "tester: daily $7" });
     const badFile = writePolicyFile({ models: {}, bogus: true });
     const bad = await runCli(["policy", "push", badFile, "--url", h.broker.url], env);
     expect(bad.code).toBe(1);

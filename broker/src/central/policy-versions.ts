@@ -17,6 +17,7 @@ interface VersionRow {
   changes: string[];
   document?: unknown;
   restored_from: number | null;
+  comment: string | null;
 }
 
 function meta(row: VersionRow): PolicyVersionMeta {
@@ -27,6 +28,7 @@ function meta(row: VersionRow): PolicyVersionMeta {
     by: row.by,
     changes: row.changes,
     ...(row.restored_from !== null ? { restoredFrom: row.restored_from } : {}),
+    ...(row.comment !== null ? { comment: row.comment } : {}),
   };
 }
 
@@ -43,7 +45,7 @@ export class PgPolicyRepository implements PolicyRepository {
 
   async list(): Promise<PolicyVersionMeta[]> {
     try {
-      const { rows } = await this.pool.query<VersionRow>("SELECT version, created_at, kind, by, changes, restored_from FROM policy_versions ORDER BY version");
+      const { rows } = await this.pool.query<VersionRow>("SELECT version, created_at, kind, by, changes, restored_from, comment FROM policy_versions ORDER BY version");
       return rows.map(meta);
     } catch (error) {
       throw centralError(error, "policy versions");
@@ -71,8 +73,8 @@ export class PgPolicyRepository implements PolicyRepository {
 
   private async insert(client: pg.PoolClient, version: number, entry: Omit<PolicyVersion, "version" | "createdAt">): Promise<PolicyVersion> {
     const { rows } = await client.query<VersionRow>(
-      "INSERT INTO policy_versions (version, kind, by, changes, document, restored_from) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *",
-      [version, entry.kind, entry.by, JSON.stringify(entry.changes), JSON.stringify(entry.document), entry.restoredFrom ?? null],
+      "INSERT INTO policy_versions (version, kind, by, changes, document, restored_from, comment) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+      [version, entry.kind, entry.by, JSON.stringify(entry.changes), JSON.stringify(entry.document), entry.restoredFrom ?? null, entry.comment ?? null],
     );
     await client.query("SELECT pg_notify($1, $2)", [POLICY_CHANNEL, String(version)]);
     return full(rows[0]!);

@@ -4,6 +4,7 @@ import { policyDiff, type PolicyFile } from "@tollgate/shared";
 import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
 
 const OPTIONS = { url: { type: "string" }, "admin-token-file": { type: "string" } } as const;
+const PUSH_OPTIONS = { ...OPTIONS, comment: { type: "string", short: "m" } } as const;
 
 async function readDocument(file: string | undefined): Promise<unknown> {
   if (!file) throw new CliError("a policy FILE is required");
@@ -14,12 +15,13 @@ async function readDocument(file: string | undefined): Promise<unknown> {
   }
 }
 
-/** `tollgate policy push FILE --url URL`: validate on the broker and swap it in. */
+/** `tollgate policy push FILE --url URL [--comment TEXT]`: validate on the broker and swap it in. */
 export async function policyPushCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PUSH_OPTIONS });
   const document = await readDocument(positionals[0]);
   const target = adminTarget(values.url, values["admin-token-file"]);
-  const { status, body } = await adminFetch(target, "/admin/policy", { method: "PUT", body: JSON.stringify(document) });
+  const query = values.comment !== undefined ? `?${new URLSearchParams({ comment: values.comment })}` : "";
+  const { status, body } = await adminFetch(target, `/admin/policy${query}`, { method: "PUT", body: JSON.stringify(document) });
   if (status === 400) {
     const problems = (body as { problems?: string[] }).problems ?? [errorMessage(body)];
     process.stderr.write(`the broker refused the policy; it keeps serving the previous version:\n`);

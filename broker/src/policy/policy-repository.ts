@@ -17,6 +17,8 @@ export interface PolicyVersionMeta {
   changes: string[];
   /** For rollbacks: the version whose content was restored. */
   restoredFrom?: number;
+  /** Why, in the admin's words (`policy push --comment`), when they gave one. */
+  comment?: string;
 }
 
 export interface PolicyVersion extends PolicyVersionMeta {

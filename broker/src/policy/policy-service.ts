@@ -7,6 +7,13 @@ import type { MemoryPolicyStore } from "./policy-store.js";
 
 export type PolicyChangeResult = { ok: true; version: PolicyVersionMeta } | { ok: false; problems: string[] };
 
+interface PolicyChange {
+  kind: "push" | "rollback";
+  by: string;
+  comment: string | undefined;
+  restoredFrom?: number;
+}
+
 export class PolicyService {
   constructor(
     private readonly repository: PolicyRepository,
@@ -25,18 +32,18 @@ export class PolicyService {
     return this.repository.list();
   }
 
-  async push(document: unknown, by: string): Promise<PolicyChangeResult> {
+  async push(document: unknown, by: string, comment?: string): Promise<PolicyChangeResult> {
     const checked = this.check(document);
     if (!checked.ok) return checked;
-    return { ok: true, version: await this.commit(checked.policy, document, "push", by) };
+    return { ok: true, version: await this.commit(checked.policy, document, { kind: "push", by, comment }) };
   }
 
-  async rollback(version: number, by: string): Promise<PolicyChangeResult> {
+  async rollback(version: number, by: string, comment?: string): Promise<PolicyChangeResult> {
     const target = await this.repository.get(version);
     if (!target) return { ok: false, problems: [`version: no policy version ${version}; see GET /admin/policy/versions`] };
     const checked = this.check(target.document);
     if (!checked.ok) return checked;
-    return { ok: true, version: await this.commit(checked.policy, target.document, "rollback", by, version) };
+    return { ok: true, version: await this.commit(checked.policy, target.document, { kind: "rollback", by, comment, restoredFrom: version }) };
   }
 
   private check(document: unknown): { ok: true; policy: Policy } | { ok: false; problems: string[] } {
@@ -49,12 +56,20 @@ export class PolicyService {
     return { ok: true, policy: result.policy };
   }
 
-  private async commit(policy: Policy, document: unknown, kind: "push" | "rollback", by: string, restoredFrom?: number): Promise<PolicyVersionMeta> {
+  private async commit(policy: Policy, document: unknown, change: PolicyChange): Promise<PolicyVersionMeta> {
+    const { kind, by, comment, restoredFrom } = change;
     const previous = (await this.current()).document as PolicyFile;
     const changes = policyDiff(previous, document as PolicyFile);
-    const saved: PolicyVersion = await this.repository.append({ kind, by, changes, document, ...(restoredFrom !== undefined ? { restoredFrom } : {}) });
+    const saved: PolicyVersion = await this.repository.append({
+      kind,
+      by,
+      changes,
+      document,
+      ...(restoredFrom !== undefined ? { restoredFrom } : {}),
+      ...(comment ? { comment } : {}),
+    });
     this.store.replace(policy, saved.version);
-    this.logger.info({ version: saved.version, kind, by, changes }, "policy changed");
+    this.logger.info({ version: saved.version, kind, by, changes, comment }, "policy changed");
     const { document: _document, ...meta } = saved;
     return meta;
   }

@@ -22,7 +22,9 @@ export interface AdminDeps {
   readiness: ReadinessDeps;
 }
 
-const rollbackSchema = z.object({ version: z.number().int().positive() }).strict();
+const commentSchema = z.string().trim().min(1, "must not be empty").max(1000, "must be at most 1000 characters");
+const rollbackSchema = z.object({ version: z.number().int().positive(), comment: commentSchema.optional() }).strict();
+const pushQuerySchema = z.object({ comment: commentSchema.optional() }).strict();
 
 function refused(problems: string[]): ApiError & { problems: string[] } {
   const error = new ApiError({
@@ -77,7 +79,9 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.put("/policy", deps.json, async (req, res) => {
-    const result = await storing(deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`));
+    // The body is the policy document itself, so the admin's comment travels in the query string.
+    const { comment } = parseBody(pushQuerySchema, { ...req.query });
+    const result = await storing(deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, comment));
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
@@ -91,8 +95,8 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.post("/policy/rollback", deps.json, async (req, res) => {
-    const { version } = parseBody(rollbackSchema, req.body);
-    const result = await storing(deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`));
+    const { version, comment } = parseBody(rollbackSchema, req.body);
+    const result = await storing(deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, comment));
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: "version" }, problems: result.problems });
