@@ -8,8 +8,16 @@ import { createTestDatabase } from "../broker/src/central/testing.js";
 import { startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
 import { envFor } from "../test/emulator/emulator-env.js";
 
+interface FleetSample {
+  latencyMs: number;
+  firstByteMs: number;
+  /** From the broker's server-timing header (non-stream). */
+  admitMs?: number;
+  ledgerMs?: number;
+}
+
 export interface FleetBenchTarget {
-  once(stream: boolean): Promise<{ latencyMs: number; firstByteMs: number }>;
+  once(stream: boolean): Promise<FleetSample>;
   close(): Promise<void>;
 }
 
@@ -18,7 +26,7 @@ export interface FleetBenchOptions {
   policy: unknown;
   /** Makes a load target for a broker URL (the same HTTP client as the main benchmark). */
   target(url: string): FleetBenchTarget;
-  sequential(target: FleetBenchTarget, stream: boolean): Promise<Array<{ latencyMs: number; firstByteMs: number }>>;
+  sequential(target: FleetBenchTarget, stream: boolean): Promise<FleetSample[]>;
   load(target: FleetBenchTarget, stream: boolean): Promise<{ perSecond: number }>;
   percentile(values: number[], p: number): number;
   log(line: string): void;
@@ -61,6 +69,14 @@ export async function runFleetBench(options: FleetBenchOptions): Promise<void> {
       for (const p of [50, 99]) {
         const [a, b] = [percentile(e, p), percentile(f, p)];
         log(`| ${kind}, 1 in flight, p${p} | ${fmt(a)} ms | ${fmt(b)} ms | +${fmt(b - a)} ms |`);
+      }
+      if (!stream) {
+        // Where the difference goes, phase by phase, from the brokers' server-timing headers.
+        const phase = (samples: FleetSample[], name: "admitMs" | "ledgerMs"): number[] => samples.flatMap((s) => (s[name] === undefined ? [] : [s[name]]));
+        for (const [name, label] of [["admitMs", "admission (limits)"], ["ledgerMs", "settle + ledger commit"]] as const) {
+          const [a, b] = [percentile(phase([...e1, ...e2], name), 50), percentile(phase([...f1, ...f2], name), 50)];
+          log(`| non-stream, 1 in flight, ${label} p50 | ${fmt(a, 3)} ms | ${fmt(b, 3)} ms | +${fmt(b - a, 3)} ms |`);
+        }
       }
       const el = await options.load(targets.embedded, stream);
       const fl = await options.load(targets.fleet, stream);

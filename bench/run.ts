@@ -27,6 +27,11 @@ const FIRST_BYTE_DELAY_MS = 20;
 const BENCH_KEY = "tg_benchmark-user-key-00000000000000000";
 const MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const quick = process.argv.includes("--quick");
+// `--only core|fleet|routing` runs one part (for iterating on it); recorded results run them all.
+const only = /^--only=?(\w+)?$/.test(process.argv.find((arg) => arg.startsWith("--only")) ?? "")
+  ? (process.argv.find((arg) => arg.startsWith("--only="))?.slice(7) ?? process.argv[process.argv.indexOf("--only") + 1])
+  : undefined;
+const runs = (part: "core" | "fleet" | "routing"): boolean => only === undefined || only === part;
 const SEQUENTIAL_REQUESTS = quick ? 200 : 2000;
 const LOAD_SECONDS = quick ? 3 : 10;
 const WARMUP_REQUESTS = quick ? 100 : 500;
@@ -148,69 +153,73 @@ async function main(): Promise<void> {
     teams: { bench: { models: ["*"], limits: { rpm: 10_000_000, tpm: 1_000_000_000, concurrent: 10_000, dailyUsd: 1_000_000, monthlyUsd: 10_000_000 } } },
     users: { bench: { team: "bench", keys: [keyHashEntry(BENCH_KEY)], limits: { rpm: 10_000_000, tpm: 1_000_000_000, concurrent: 10_000, dailyUsd: 1_000_000 } } },
   };
-  const broker: BrokerProcess = await startBrokerProcess({
-    policyFile: writePolicyFile(policy),
-    env: { ...envFor(process.env, emulator.url), TOLLGATE_LOG_LEVEL: "warn" },
-    dataDir: tempDir("tollgate-bench-"),
-  });
-
-  const converseBody = JSON.stringify({ messages: [{ role: "user", content: [{ text: "Say hello" }] }], inferenceConfig: { maxTokens: 200 } });
-  const encodedModel = encodeURIComponent(MODEL_ID);
-  const direct = httpTarget("direct", emulator.url, (stream) => `/model/${encodedModel}/${stream ? "converse-stream" : "converse"}`, () => converseBody);
-  const sdk = sdkTarget(emulator.url);
-  const viaBroker = httpTarget("broker", broker.url, () => "/v1/chat/completions", (stream) =>
-    JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
-    { authorization: `Bearer ${BENCH_KEY}` },
-  );
-
   const lines: string[] = [];
   const log = (line: string): void => {
     lines.push(line);
     process.stdout.write(`${line}\n`);
   };
 
-  log(`| scenario | direct to emulator (raw HTTP) | AWS SDK alone | via broker | broker adds vs raw | broker adds vs SDK |`);
-  log(`|---|---|---|---|---|---|`);
-  const ms = (value: number): string => `${fmt(value)} ms`;
-  const accounting: Sample[] = [];
-  const row = (label: string, d: number, k: number, b: number, unit: (v: number) => string, added: (x: number, y: number) => string): void =>
-    log(`| ${label} | ${unit(d)} | ${unit(k)} | ${unit(b)} | ${added(b, d)} | ${added(b, k)} |`);
-  const plus = (b: number, base: number): string => `+${fmt(b - base)} ms`;
-  const share = (b: number, base: number): string => `${fmt((b / base) * 100, 0)}%`;
+  if (runs("core")) {
+    const broker: BrokerProcess = await startBrokerProcess({
+      policyFile: writePolicyFile(policy),
+      env: { ...envFor(process.env, emulator.url), TOLLGATE_LOG_LEVEL: "warn" },
+      dataDir: tempDir("tollgate-bench-"),
+    });
 
-  for (const stream of [false, true]) {
-    const kind = stream ? "stream" : "non-stream";
-    const pick = (sample: Sample): number => (stream ? sample.firstByteMs : sample.latencyMs);
-    const what = stream ? "time to first byte" : "latency";
-    const [d1, k1, b1] = [await sequential(direct, stream), await sequential(sdk, stream), await sequential(viaBroker, stream)];
-    for (const p of [50, 99]) {
-      row(`${kind}, 1 in flight, ${what} p${p}`, percentile(d1.map(pick), p), percentile(k1.map(pick), p), percentile(b1.map(pick), p), ms, plus);
+    const converseBody = JSON.stringify({ messages: [{ role: "user", content: [{ text: "Say hello" }] }], inferenceConfig: { maxTokens: 200 } });
+    const encodedModel = encodeURIComponent(MODEL_ID);
+    const direct = httpTarget("direct", emulator.url, (stream) => `/model/${encodedModel}/${stream ? "converse-stream" : "converse"}`, () => converseBody);
+    const sdk = sdkTarget(emulator.url);
+    const viaBroker = httpTarget("broker", broker.url, () => "/v1/chat/completions", (stream) =>
+      JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
+      { authorization: `Bearer ${BENCH_KEY}` },
+    );
+
+
+    log(`| scenario | direct to emulator (raw HTTP) | AWS SDK alone | via broker | broker adds vs raw | broker adds vs SDK |`);
+    log(`|---|---|---|---|---|---|`);
+    const ms = (value: number): string => `${fmt(value)} ms`;
+    const accounting: Sample[] = [];
+    const row = (label: string, d: number, k: number, b: number, unit: (v: number) => string, added: (x: number, y: number) => string): void =>
+      log(`| ${label} | ${unit(d)} | ${unit(k)} | ${unit(b)} | ${added(b, d)} | ${added(b, k)} |`);
+    const plus = (b: number, base: number): string => `+${fmt(b - base)} ms`;
+    const share = (b: number, base: number): string => `${fmt((b / base) * 100, 0)}%`;
+
+    for (const stream of [false, true]) {
+      const kind = stream ? "stream" : "non-stream";
+      const pick = (sample: Sample): number => (stream ? sample.firstByteMs : sample.latencyMs);
+      const what = stream ? "time to first byte" : "latency";
+      const [d1, k1, b1] = [await sequential(direct, stream), await sequential(sdk, stream), await sequential(viaBroker, stream)];
+      for (const p of [50, 99]) {
+        row(`${kind}, 1 in flight, ${what} p${p}`, percentile(d1.map(pick), p), percentile(k1.map(pick), p), percentile(b1.map(pick), p), ms, plus);
+      }
+      if (!stream) accounting.push(...b1);
+      const [d50, k50, b50] = [await load(direct, stream), await load(sdk, stream), await load(viaBroker, stream)];
+      const unit = (v: number): string => `${fmt(v, 0)} ${stream ? "streams" : "req"}/s`;
+      row(`${kind}, ${IN_FLIGHT} in flight, throughput`, d50.perSecond, k50.perSecond, b50.perSecond, unit, share);
+      row(`${kind}, ${IN_FLIGHT} in flight, ${what} p50`, percentile(d50.samples.map(pick), 50), percentile(k50.samples.map(pick), 50), percentile(b50.samples.map(pick), 50), ms, plus);
     }
-    if (!stream) accounting.push(...b1);
-    const [d50, k50, b50] = [await load(direct, stream), await load(sdk, stream), await load(viaBroker, stream)];
-    const unit = (v: number): string => `${fmt(v, 0)} ${stream ? "streams" : "req"}/s`;
-    row(`${kind}, ${IN_FLIGHT} in flight, throughput`, d50.perSecond, k50.perSecond, b50.perSecond, unit, share);
-    row(`${kind}, ${IN_FLIGHT} in flight, ${what} p50`, percentile(d50.samples.map(pick), 50), percentile(k50.samples.map(pick), 50), percentile(b50.samples.map(pick), 50), ms, plus);
+
+    // Limits and ledger, measured inside the broker on each of the sequential non-stream requests.
+    const admit = accounting.flatMap((sample) => (sample.admitMs === undefined ? [] : [sample.admitMs]));
+    const ledger = accounting.flatMap((sample) => (sample.ledgerMs === undefined ? [] : [sample.ledgerMs]));
+    const both = accounting.flatMap((sample) => (sample.admitMs === undefined || sample.ledgerMs === undefined ? [] : [sample.admitMs + sample.ledgerMs]));
+    log("");
+    log(`| limits and ledger inside the broker (non-stream, 1 in flight, ${both.length} requests) | p50 | p99 |`);
+    log(`|---|---|---|`);
+    log(`| admission against limits (user, team, team × model) | ${fmt(percentile(admit, 50), 3)} ms | ${fmt(percentile(admit, 99), 3)} ms |`);
+    log(`| settle + durable ledger commit (group commit) | ${fmt(percentile(ledger, 50), 3)} ms | ${fmt(percentile(ledger, 99), 3)} ms |`);
+    log(`| **limits + ledger** | **${fmt(percentile(both, 50), 3)} ms** | ${fmt(percentile(both, 99), 3)} ms |`);
+
+    await direct.close();
+    await sdk.close();
+    await viaBroker.close();
+    await broker.stop();
+
   }
 
-  // Limits and ledger, measured inside the broker on each of the sequential non-stream requests.
-  const admit = accounting.flatMap((sample) => (sample.admitMs === undefined ? [] : [sample.admitMs]));
-  const ledger = accounting.flatMap((sample) => (sample.ledgerMs === undefined ? [] : [sample.ledgerMs]));
-  const both = accounting.flatMap((sample) => (sample.admitMs === undefined || sample.ledgerMs === undefined ? [] : [sample.admitMs + sample.ledgerMs]));
-  log("");
-  log(`| limits and ledger inside the broker (non-stream, 1 in flight, ${both.length} requests) | p50 | p99 |`);
-  log(`|---|---|---|`);
-  log(`| admission against limits (user, team, team × model) | ${fmt(percentile(admit, 50), 3)} ms | ${fmt(percentile(admit, 99), 3)} ms |`);
-  log(`| settle + durable ledger commit (group commit) | ${fmt(percentile(ledger, 50), 3)} ms | ${fmt(percentile(ledger, 99), 3)} ms |`);
-  log(`| **limits + ledger** | **${fmt(percentile(both, 50), 3)} ms** | ${fmt(percentile(both, 99), 3)} ms |`);
-
-  await direct.close();
-  await sdk.close();
-  await viaBroker.close();
-  await broker.stop();
-
   // Fleet mode against embedded mode, two more brokers on the same emulator: bench/fleet-bench.ts.
-  await runFleetBench({
+  if (runs("fleet")) await runFleetBench({
     emulatorUrl: emulator.url,
     policy,
     target: (url) => httpTarget("broker", url, () => "/v1/chat/completions", (stream) =>
@@ -226,11 +235,11 @@ async function main(): Promise<void> {
 
   // Routing and resilience (fail-over from a throttled deployment, cool-downs, client cancel), with
   // its own emulator and broker: bench/routing-bench.ts.
-  await runRoutingBench({ quick, log });
+  if (runs("routing")) await runRoutingBench({ quick, log });
 
   const commit = execSync("git rev-parse --short HEAD", { cwd: REPO_ROOT }).toString().trim();
   const header = [
-    `Run ${new Date().toISOString()} at commit ${commit}${quick ? " (--quick)" : ""}`,
+    `Run ${new Date().toISOString()} at commit ${commit}${quick ? " (--quick)" : ""}${only ? ` (--only ${only})` : ""}`,
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? "cpu"}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
     `Emulator first byte after ${FIRST_BYTE_DELAY_MS} ms; ${SEQUENTIAL_REQUESTS} sequential requests per 1-in-flight row; ${LOAD_SECONDS} s per ${IN_FLIGHT}-in-flight row.`,
     "",

@@ -86,8 +86,14 @@ export class Meter {
     this.committing++;
     try {
       const settled = this.limits.settle(ticket, { tokens, costPicoUsd: cost });
-      if (settled instanceof Promise) await settled; // the in-memory store answers at once: no extra hop
-      await this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+      const appended = this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+      // The in-memory store answers at once (no extra hop); a shared store's round trip overlaps the
+      // ledger's commit, and the row is committed whatever the settle's fate.
+      if (settled instanceof Promise) {
+        const [settle, append] = await Promise.allSettled([settled, appended]);
+        if (append.status === "rejected") throw append.reason;
+        if (settle.status === "rejected") throw settle.reason;
+      } else await appended;
     } finally {
       if (--this.committing === 0) for (const wake of this.onAllCommitted.splice(0)) wake();
     }

@@ -20,8 +20,20 @@ export interface BudgetPeriods {
   month: Period;
 }
 
+/** The last answer per zone: a day holds millions of requests, each asking (Intl is slow). */
+const latestPeriods = new Map<string, BudgetPeriods>();
+
 /** The day and calendar month containing `now` in `timeZone`. */
 export function budgetPeriods(timeZone: string, now: number): BudgetPeriods {
+  const cached = latestPeriods.get(timeZone);
+  if (cached !== undefined && now >= cached.day.start && now < cached.day.end) return cached;
+  const periods = computePeriods(timeZone, now);
+  if (latestPeriods.size > 64) latestPeriods.clear();
+  latestPeriods.set(timeZone, periods);
+  return periods;
+}
+
+function computePeriods(timeZone: string, now: number): BudgetPeriods {
   const { year, month, day } = wallTime(timeZone, now);
   return {
     day: {

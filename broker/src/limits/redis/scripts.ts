@@ -17,53 +17,83 @@
 //
 // Windows: 1 s buckets as window.ts keeps them (fields r<s>, t<s> and l<s>, the latest entry's time);
 // a bucket counts until 60 s after its latest entry, so every entry counts for at least 60 s and at
-// most 61 s: never more than the limit in any rolling minute.
+// most 61 s: never more than the limit in any rolling minute. Totals (#r, #t) and the range of
+// seconds (#lo, #hi) are kept beside the buckets, so an admission's cost doesn't grow with traffic.
 // Money: integer nano-USD, exact in Lua's doubles below 2^53 (≈ $9M per counter); never INCRBYFLOAT.
 // Time: the brokers' clock, passed in (`now`), so tests control it; brokers should run NTP (a clock
 // 1 s off shifts its entries by 1 s within the window).
 
 const PRELUDE = String.raw`
 local P = KEYS[1]
-local function window(scope, now)
-  local key = P .. ':w:' .. scope
+-- A window's totals live beside its buckets (fields #r, #t, and #lo..#hi the seconds that may hold a
+-- bucket), so an admission reads a few fields, not every bucket of the minute. Buckets leave in order
+-- of their second: a later second's latest entry is always later.
+local function recount(key, now)
   local flat = redis.call('HGETALL', key)
-  -- bucket: { requests, tokens, last entry's time }
-  local buckets, secs = {}, {}
+  local buckets, expired = {}, {}
   for i = 1, #flat, 2 do
-    local field, value = flat[i], tonumber(flat[i + 1])
-    local sec = tonumber(string.sub(field, 2))
-    local b = buckets[sec]
-    if not b then b = { 0, 0, 0 }; buckets[sec] = b; secs[#secs + 1] = sec end
-    local kind = string.sub(field, 1, 1)
-    if kind == 'r' then b[1] = value elseif kind == 't' then b[2] = value else b[3] = value end
-  end
-  local live, expired = {}, {}
-  local reqs, toks = 0, 0
-  for _, sec in ipairs(secs) do
-    local b = buckets[sec]
-    if b[3] + 60000 <= now then
-      expired[#expired + 1] = 'r' .. sec; expired[#expired + 1] = 't' .. sec; expired[#expired + 1] = 'l' .. sec
-      buckets[sec] = nil
-    else
-      live[#live + 1] = sec; reqs = reqs + b[1]; toks = toks + b[2]
+    local field = flat[i]
+    local kind, sec = string.sub(field, 1, 1), tonumber(string.sub(field, 2))
+    if kind ~= '#' and sec then
+      local b = buckets[sec]
+      if not b then b = { 0, 0, 0 }; buckets[sec] = b end
+      local value = tonumber(flat[i + 1])
+      if kind == 'r' then b[1] = value elseif kind == 't' then b[2] = value else b[3] = value end
     end
   end
+  local reqs, toks, lo, hi = 0, 0, nil, nil
+  for sec, b in pairs(buckets) do
+    if b[3] + 60000 <= now then
+      expired[#expired + 1] = 'r' .. sec; expired[#expired + 1] = 't' .. sec; expired[#expired + 1] = 'l' .. sec
+    else
+      reqs = reqs + b[1]; toks = toks + b[2]
+      if not lo or sec < lo then lo = sec end
+      if not hi or sec > hi then hi = sec end
+    end
+  end
+  if not lo then redis.call('DEL', key); return { reqs = 0, toks = 0, key = key } end
   if #expired > 0 then redis.call('HDEL', key, unpack(expired)) end
-  table.sort(live)
-  return { reqs = reqs, toks = toks, buckets = buckets, secs = live }
+  redis.call('HSET', key, '#r', reqs, '#t', toks, '#lo', lo, '#hi', hi)
+  return { reqs = reqs, toks = toks, lo = lo, hi = hi, first = buckets[lo][3], key = key }
 end
+local function window(scope, now)
+  local key = P .. ':w:' .. scope
+  local meta = redis.call('HMGET', key, '#r', '#t', '#lo', '#hi')
+  if not meta[3] then return { reqs = 0, toks = 0, key = key } end
+  local reqs, toks, lo, hi = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3]), tonumber(meta[4])
+  -- A clock that jumped (or brokers far apart): one full pass instead of a long walk.
+  if hi - lo > 180 then return recount(key, now) end
+  local start, first = lo, nil
+  while lo <= hi do
+    local b = redis.call('HMGET', key, 'r' .. lo, 't' .. lo, 'l' .. lo)
+    if b[3] then
+      local last = tonumber(b[3])
+      if last + 60000 > now then first = last; break end
+      reqs = reqs - tonumber(b[1] or '0'); toks = toks - tonumber(b[2] or '0')
+      redis.call('HDEL', key, 'r' .. lo, 't' .. lo, 'l' .. lo)
+    end
+    lo = lo + 1
+  end
+  if not first then redis.call('DEL', key); return { reqs = 0, toks = 0, key = key } end
+  if lo ~= start then redis.call('HSET', key, '#r', reqs, '#t', toks, '#lo', lo) end
+  return { reqs = reqs, toks = toks, lo = lo, hi = hi, first = first, key = key }
+end
+-- When enough of the window has left to free 'excess' (requests: which = 1, tokens: 2); refusals only.
 local function freedAt(w, excess, which)
-  if excess <= 0 then return nil end
+  if excess <= 0 or not w.lo then return nil end
   local sum = 0
-  for _, sec in ipairs(w.secs) do
-    sum = sum + w.buckets[sec][which]
-    if sum >= excess then return w.buckets[sec][3] + 60000 end
+  for sec = w.lo, w.hi do
+    local b = redis.call('HMGET', w.key, 'r' .. sec, 't' .. sec, 'l' .. sec)
+    if b[3] then
+      sum = sum + tonumber(b[which] or '0')
+      if sum >= excess then return tonumber(b[3]) + 60000 end
+    end
   end
   return nil
 end
 local function oldestLeavesAt(w)
-  if #w.secs == 0 then return -1 end
-  return w.buckets[w.secs[1]][3] + 60000
+  if not w.first then return -1 end
+  return w.first + 60000
 end
 -- In flight: drops expired leases, sums the live tickets' reservations (except 'skip').
 local function inflight(scope, now, skip)
@@ -100,21 +130,24 @@ local function addSpend(scope, dayStart, monthStart, dayNano, monthNano, dayTtl,
   end
 end
 -- Counts at 'time' in its second's bucket; a bucket counts until 60 s after its latest entry (window.ts).
+-- Keeps the totals; 'w', when given, is the window just read, updated to match.
 local function addWindow(scope, time, reqs, toks, w)
   local key = P .. ':w:' .. scope
   local sec = math.floor(time / 1000)
+  local meta = redis.call('HMGET', key, '#lo', '#hi', 'l' .. sec)
+  local lo, hi, last = tonumber(meta[1]), tonumber(meta[2]), tonumber(meta[3] or '0')
   redis.call('HINCRBY', key, 'r' .. sec, reqs)
   redis.call('HINCRBY', key, 't' .. sec, toks)
-  local last = tonumber(redis.call('HGET', key, 'l' .. sec) or '0')
+  redis.call('HINCRBY', key, '#r', reqs)
+  redis.call('HINCRBY', key, '#t', toks)
   if time > last then redis.call('HSET', key, 'l' .. sec, time); last = time end
+  if not lo or sec < lo then lo = sec; redis.call('HSET', key, '#lo', sec) end
+  if not hi or sec > hi then hi = sec; redis.call('HSET', key, '#hi', sec) end
   redis.call('PEXPIRE', key, 61000)
   if w then
-    local b = w.buckets[sec]
-    if not b then
-      b = { 0, 0, last }; w.buckets[sec] = b; w.secs[#w.secs + 1] = sec; table.sort(w.secs)
-    end
-    b[1] = b[1] + reqs; b[2] = b[2] + toks; b[3] = last
     w.reqs = w.reqs + reqs; w.toks = w.toks + toks
+    if not w.lo or sec <= w.lo then w.first = last end
+    w.lo, w.hi = lo, hi
   end
 end
 local function checkEpoch(epoch)
