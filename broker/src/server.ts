@@ -4,6 +4,7 @@ import type { Policy } from "@tollgate/shared";
 import { ledgerUnavailable, Meter } from "./accounting/meter.js";
 import { restoreLimits } from "./accounting/restore.js";
 import type { AdminToken } from "./auth/admin-token.js";
+import { DataDirInUseError, lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { openSqliteLedger } from "./ledger/index.js";
 import { MemoryLimitStore } from "./limits/index.js";
 import { FilePolicyRepository, type PolicyRepository } from "./policy/policy-repository.js";
@@ -85,6 +86,27 @@ export class StartupError extends Error {
 
 export async function startBroker(config: BrokerConfig): Promise<RunningBroker> {
   await ensureWritableDir(config.dataDir);
+  const lock = claimDataDir(config.dataDir);
+  try {
+    const running = await startOnDataDir(config);
+    return {
+      ...running,
+      async close(drainMs) {
+        try {
+          await running.close(drainMs);
+        } finally {
+          lock.release();
+        }
+      },
+    };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** Everything but the data dir's lock, which the caller holds for as long as this broker runs. */
+async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   const central = config.fleet ? await openCentral(config.fleet) : undefined;
   const repository: PolicyRepository = central?.repository ?? new FilePolicyRepository(config.dataDir);
   const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger);
@@ -116,7 +138,13 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
     await restoreLimits(memory, sqlite, initial.policy.timezone);
     limits = memory;
   }
-  meter = new Meter(limits, ledger, () => (ledgerHealthy() ? fleet?.blocker() : ledgerUnavailable()));
+  meter = new Meter(
+    limits,
+    ledger,
+    () => (ledgerHealthy() ? fleet?.blocker() : ledgerUnavailable()),
+    Date.now,
+    (error) => config.logger.error({ err: error }, "settling a request's usage in the shared limits failed; its reservation lapses with its lease"),
+  );
   const accounting = meter;
   // A push that changes the time zone moves the budgets' days and months at once, not at the next restart.
   policy.onReplace((next, previous) => {
@@ -203,6 +231,15 @@ async function openCentral(fleet: FleetConfig): Promise<Awaited<ReturnType<typeo
     return await openFleetCentral(fleet);
   } catch (error) {
     throw new StartupError(`central store (--database-url): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+function claimDataDir(dir: string): DataDirLock {
+  try {
+    return lockDataDir(dir);
+  } catch (error) {
+    if (error instanceof DataDirInUseError) throw new StartupError(error.message);
+    throw new StartupError(`data dir ${dir}: cannot take its lock (${error instanceof Error ? error.message : String(error)})`);
   }
 }
 

@@ -73,6 +73,23 @@ describe("tollgate serve", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("refuses a data dir another running broker holds, and takes over one a killed broker left", async () => {
+    const dataDir = tempDir();
+    const policyFile = writePolicyFile(TEST_POLICY);
+    const first = await startBrokerProcess({ policyFile, env: process.env, dataDir });
+    try {
+      const second = await runCli(["serve", "--policy", policyFile, "--port", "0", "--data-dir", dataDir]);
+      expect(second.code).not.toBe(0);
+      expect(second.stderr.trim()).toBe(`tollgate serve: data dir ${dataDir} is in use by another running broker; each broker needs a --data-dir of its own`);
+    } finally {
+      await first.stop("SIGKILL");
+    }
+    // The operating system dropped the killed broker's lock: no stale lock to clear by hand.
+    const third = await startBrokerProcess({ policyFile, env: process.env, dataDir });
+    expect(third.url).toMatch(/^http:/);
+    await third.stop();
+  });
+
   it("listens on 127.0.0.1 by default and prints where", async () => {
     const broker = await startBrokerProcess({ policyFile: writePolicyFile(TEST_POLICY), env: process.env });
     try {

@@ -78,6 +78,8 @@ export async function startFleet(options: FleetOptions = {}): Promise<Fleet> {
 
   // All at once, as a fleet deploy would: migrations and the policy seed must cope.
   await Promise.all(Array.from({ length: options.size ?? 3 }, (_, i) => start(`b${i + 1}`)));
+  // In name order, whichever started first: brokers[2] is b3, as the tests that restart it by name expect.
+  brokers.sort((a, b) => a.name.localeCompare(b.name, "en", { numeric: true }));
   const sql = new pg.Pool({ connectionString: database.url, max: 2 });
 
   return {

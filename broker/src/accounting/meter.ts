@@ -49,6 +49,8 @@ export class Meter {
     private readonly admissionBlocker: () => ApiError | undefined = () => undefined,
     /** The limits store's clock (tests inject one). */
     private readonly now: () => number = Date.now,
+    /** A shared store's settle failed after the response was sent (its reservation then lapses with the lease). */
+    private readonly onSettleFailed: (error: unknown) => void = () => undefined,
   ) {}
 
   /** Admits the request against every applicable limit, or throws the 429 / 402 / 503 the client sees. */
@@ -73,7 +75,8 @@ export class Meter {
 
   /**
    * Settles the limits with what Bedrock reported and commits the ledger row. Resolves once the row
-   * is durable; the caller finishes the response only after that.
+   * is durable; the caller finishes the response only after that. The in-memory store has settled by
+   * then; a shared store's settle may land a moment later.
    */
   async finish(ticket: Ticket, row: Omit<UsageRecord, "costPicoUsd" | "inputTokens" | "cacheReadTokens" | "cacheWriteTokens" | "outputTokens">, outcome: CallOutcome | undefined): Promise<void> {
     const usage = outcome?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -84,19 +87,36 @@ export class Meter {
     // Counted as committing from before the settle: whoever waits for every settled row to be in the
     // ledger (a time-zone move, a shared store's rebuild) then also waits for this one.
     this.committing++;
+    let settled: void | Promise<void>;
+    let appended: Promise<void>;
     try {
-      const settled = this.limits.settle(ticket, { tokens, costPicoUsd: cost });
-      const appended = this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
-      // The in-memory store answers at once (no extra hop); a shared store's round trip overlaps the
-      // ledger's commit, and the row is committed whatever the settle's fate.
-      if (settled instanceof Promise) {
-        const [settle, append] = await Promise.allSettled([settled, appended]);
-        if (append.status === "rejected") throw append.reason;
-        if (settle.status === "rejected") throw settle.reason;
-      } else await appended;
-    } finally {
-      if (--this.committing === 0) for (const wake of this.onAllCommitted.splice(0)) wake();
+      settled = this.limits.settle(ticket, { tokens, costPicoUsd: cost });
+      appended = this.ledger.append({ ...row, ...usage, costPicoUsd: cost });
+    } catch (error) {
+      this.committed();
+      throw error;
     }
+    if (!(settled instanceof Promise)) {
+      // The in-memory store answers at once: no extra hop.
+      try {
+        await appended;
+      } finally {
+        this.committed();
+      }
+      return;
+    }
+    // A shared store's round trip (Redis) is not waited for: the request's reservation keeps its
+    // place in the limits until the settle lands, and the row is committed whatever the settle's fate.
+    // Still counted as committing until both are done, for whoever waits on every settled row.
+    void Promise.allSettled([settled, appended]).then(([settle]) => {
+      this.committed();
+      if (settle.status === "rejected") this.onSettleFailed(settle.reason);
+    });
+    await appended;
+  }
+
+  private committed(): void {
+    if (--this.committing === 0) for (const wake of this.onAllCommitted.splice(0)) wake();
   }
 
   /**

@@ -115,9 +115,13 @@ export class Shipper {
     return this.unreachableSince !== undefined && this.ledger.lastRowid() - this.cursor >= this.maxWaitingRows;
   }
 
-  /** A row was just committed: ship soon rather than at the next poll. */
+  /**
+   * A row was just committed. Rows ship at the next poll (within `pollMs`), many per transaction;
+   * only a full batch goes at once. Shipping per row would cost a PostgreSQL commit and a cursor
+   * write per request, on the same CPUs as the requests.
+   */
   wake(): void {
-    if (this.backoffMs === 0) this.schedule(0);
+    if (this.backoffMs === 0 && this.ledger.lastRowid() - this.cursor >= this.batchSize) this.schedule(0);
   }
 
   /**
