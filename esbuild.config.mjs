@@ -16,6 +16,9 @@ await build({
   target: "node20",
   sourcemap: true,
   external,
+  // Bundled third-party code (the shared package's dependencies) as ES modules: jsonc-parser's "main"
+  // is a UMD build whose dynamic requires an ESM bundle can't keep.
+  mainFields: ["module", "main"],
   logLevel: "warning",
 });
 console.log("built broker/dist/cli.js");

@@ -15,7 +15,7 @@ import { verifyUtf8 } from "./http/validate.js";
 import { adminRouter } from "./http/routes/admin.js";
 import { chatCompletionsHandler } from "./http/routes/chat-completions.js";
 import { meHandler, meRequestsHandler, meUsageHandler } from "./http/routes/me.js";
-import { modelsHandler } from "./http/routes/models.js";
+import { modelHandler, modelsHandler } from "./http/routes/models.js";
 import type { UsageLedger } from "./ledger/types.js";
 import type { LimitStore } from "./limits/index.js";
 import type { Logger } from "./log.js";
@@ -67,12 +67,15 @@ export function createApp(deps: AppDeps): Express {
   app.get("/readyz", readyz(deps));
 
   // Invalid UTF-8 is refused rather than silently replaced with U+FFFD and sent on to Bedrock.
-  const json = express.json({ limit: deps.maxBodyBytes, type: ["application/json", "application/*+json"], verify: verifyUtf8 });
+  const jsonTypes = ["application/json", "application/*+json"];
+  const json = express.json({ limit: deps.maxBodyBytes, type: jsonTypes, verify: verifyUtf8 });
+  const jsonText = express.text({ limit: deps.maxBodyBytes, type: jsonTypes, verify: verifyUtf8 });
 
   // The user API: every route needs a user key.
   const v1 = express.Router();
   v1.use(requireUser(deps.policy));
   v1.get("/models", modelsHandler(deps.policy));
+  v1.get("/models/*id", modelHandler(deps.policy));
   const chat = chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter });
   v1.post("/chat/completions", refuseWhileDraining(deps.inFlight), deps.openRequests.middleware(), json, (req, res) => deps.inFlight.track(() => chat(req, res)));
   const me = { policy: deps.policy, limits: deps.limits, ledger: deps.ledger };
@@ -82,7 +85,7 @@ export function createApp(deps: AppDeps): Express {
   app.use("/v1", v1);
 
   // The admin API: only the admin token.
-  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json, readiness: deps }));
+  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json, jsonText, readiness: deps }));
 
   app.use((req, _res, next) => {
     next(
@@ -90,7 +93,7 @@ export function createApp(deps: AppDeps): Express {
         status: 404,
         type: "not_found_error",
         code: "unknown_route",
-        message: `No route ${req.method} ${req.path}. This broker serves POST /v1/chat/completions, GET /v1/models and GET /v1/me.`,
+        message: `No route ${req.method} ${req.path}. This broker serves POST /v1/chat/completions, GET /v1/models, GET /v1/models/{model}, GET /v1/me, GET /v1/me/usage and GET /v1/me/requests to users, and /admin/… to admins (see the README's API section).`,
       }),
     );
   });

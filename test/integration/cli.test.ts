@@ -44,6 +44,17 @@ describe("tollgate serve", () => {
     expect(result.stderr).toMatch(/invalid policy/);
   });
 
+  it("refuses a policy file with a repeated key at start-up and in validate, naming its path", async () => {
+    const file = join(tempDir(), "policy.json");
+    writeFileSync(file, JSON.stringify(TEST_POLICY, null, 2).replace(/^\{/, '{\n  "timezone": "UTC",').replace(/\}$/, ',\n  "timezone": "Asia/Tokyo"\n}'));
+    const serve = await runCli(["serve", "--policy", file, "--port", "0", "--data-dir", tempDir()]);
+    expect(serve.code).not.toBe(0);
+    expect(serve.stderr).toMatch(/timezone: duplicate key "timezone"/);
+    const validate = await runCli(["policy", "validate", file]);
+    expect(validate.code).toBe(1);
+    expect(validate.stdout).toMatch(/^timezone: duplicate key "timezone" at line \d+, column 3 \(first at line 2, column 3\)/m);
+  });
+
   it("refuses a port in use", async () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));

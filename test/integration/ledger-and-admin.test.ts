@@ -108,6 +108,19 @@ describe("the admin API", () => {
     expect((await json<{ version: number }>(await admin("/admin/policy"))).version).toBe(1);
   });
 
+  it("refuses a pushed document with repeated keys or broken JSON, naming where (line and column)", async () => {
+    const text = JSON.stringify(policy, null, 2).replace(/^\{/, '{\n  "timezone": "UTC",').replace(/\}$/, ',\n  "timezone": "Europe/Paris"\n}');
+    const repeated = await admin("/admin/policy", { method: "PUT", body: text });
+    expect(repeated.status).toBe(400);
+    const body = (await repeated.json()) as { error: { code: string }; problems: string[] };
+    expect(body.error.code).toBe("invalid_policy");
+    expect(body.problems).toEqual([expect.stringMatching(/^timezone: duplicate key "timezone" at line \d+, column 3 \(first at line 2, column 3\)/)]);
+    const broken = await admin("/admin/policy", { method: "PUT", body: '{\n  "models": {\n    "x": oops\n}' });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { problems: string[] }).problems).toEqual([expect.stringMatching(/^\(root\): .*line 3, column 10/)]);
+    expect((await json<{ version: number }>(await admin("/admin/policy"))).version).toBe(1);
+  });
+
   it("swaps a valid push in atomically, lists versions with who changed what, and rolls back", async () => {
     const narrowed = { ...policy, teams: { eng: { ...policy.teams.eng, models: ["claude-sonnet-4"] } } };
     const badComment = await admin("/admin/policy?comment=", { method: "PUT", body: JSON.stringify(narrowed) });

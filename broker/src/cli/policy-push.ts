@@ -1,27 +1,39 @@
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { policyDiff, type PolicyFile } from "@tollgate/shared";
+import { parsePolicyJson, policyDiff, type PolicyFile } from "@tollgate/shared";
 import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
 
 const OPTIONS = { url: { type: "string" }, "admin-token-file": { type: "string" } } as const;
-const PUSH_OPTIONS = { ...OPTIONS, comment: { type: "string", short: "m" } } as const;
+const PUSH_OPTIONS = { ...OPTIONS, comment: { type: "string", short: "m" }, force: { type: "boolean" } } as const;
 
-async function readDocument(file: string | undefined): Promise<unknown> {
+async function readText(file: string | undefined): Promise<string> {
   if (!file) throw new CliError("a policy FILE is required");
   try {
-    return JSON.parse(await readFile(file, "utf8")) as unknown;
+    return await readFile(file, "utf8");
   } catch (error) {
-    throw new CliError(`cannot read ${file} as JSON: ${(error as Error).message}`);
+    throw new CliError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
+}
+
+async function readDocument(file: string | undefined): Promise<unknown> {
+  const text = await readText(file);
+  const parsed = parsePolicyJson(text);
+  // Syntax errors with their line and column, as `policy validate` and the broker report them.
+  if (!parsed.ok && parsed.problems[0]?.path === "(root)") throw new CliError(`${file}: ${parsed.problems[0].message}`);
+  return JSON.parse(text.replace(/^\uFEFF/, "")) as unknown;
 }
 
 /** `tollgate policy push FILE --url URL [--comment TEXT]`: validate on the broker and swap it in. */
 export async function policyPushCommand(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PUSH_OPTIONS });
-  const document = await readDocument(positionals[0]);
+  // The file's own text: the broker checks it as written (repeated keys, syntax with line and column).
+  const text = await readText(positionals[0]);
   const target = adminTarget(values.url, values["admin-token-file"]);
-  const query = values.comment !== undefined ? `?${new URLSearchParams({ comment: values.comment })}` : "";
-  const { status, body } = await adminFetch(target, `/admin/policy${query}`, { method: "PUT", body: JSON.stringify(document) });
+  const params = new URLSearchParams();
+  if (values.comment !== undefined) params.set("comment", values.comment);
+  if (values.force) params.set("force", "true");
+  const query = params.size > 0 ? `?${params}` : "";
+  const { status, body } = await adminFetch(target, `/admin/policy${query}`, { method: "PUT", body: text });
   if (status === 400) {
     const problems = (body as { problems?: string[] }).problems ?? [errorMessage(body)];
     process.stderr.write(`the broker refused the policy; it keeps serving the previous version:\n`);

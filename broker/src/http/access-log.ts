@@ -4,13 +4,16 @@ import type { Logger } from "../log.js";
 
 export function accessLog(logger: Logger) {
   return (req: Request, res: Response, next: NextFunction): void => {
+    // Read now: a mounted router strips its prefix from req.path while it handles the request, and
+    // the query string stays out of the log (it may carry an admin's comment, or worse).
+    const path = req.path;
     res.on("close", () => {
       const { context, outcome, model, errorCode, cancelled } = res.locals;
       logger.info(
         {
           requestId: context.id,
           method: req.method,
-          path: req.path,
+          path,
           status: res.statusCode,
           model,
           servedModel: outcome && outcome.model.name !== model ? outcome.model.name : undefined,

@@ -49,6 +49,12 @@ describe("formatting", () => {
     expect(formatUsd(200)).toBe("$200.00");
     expect(formatUsd(200.134)).toBe("$200.13");
     expect(formatUsd(12_345.5)).toBe("$12,345.50");
+    // Small budgets keep their digits: a $0.002 budget is not "reached ($0.00 spent)".
+    expect(formatUsd(0.002)).toBe("$0.002");
+    expect(formatUsd(0.0015)).toBe("$0.0015");
+    expect(formatUsd(0.5)).toBe("$0.50");
+    expect(formatUsd(0.123456)).toBe("$0.123");
+    expect(formatUsd(0)).toBe("$0.00");
   });
 
   it("rounds a remaining amount down to the cent", () => {

@@ -77,17 +77,8 @@ export function remainingUsd(a: PicoTotal, b: PicoTotal, limitMicro: number): nu
   return micro > 0 ? micro / MICRO_PER_USD : 0;
 }
 
-const USD = new Intl.NumberFormat("en-US", {
-  style: "currency",
-  currency: "USD",
-  minimumFractionDigits: 2,
-  maximumFractionDigits: 2,
-});
-
-/** `$1,234.50`. */
-export function formatUsd(usd: number): string {
-  return USD.format(usd);
-}
+/** `$1,234.50`; below $1, three significant digits (`$0.002`): shared with the CLI and the extension. */
+export { formatUsd } from "@tollgate/shared";
 
 /** Rounded down to the cent, so a remaining amount is never overstated: `12.34`. */
 export function formatRemainingUsd(usd: number): string {

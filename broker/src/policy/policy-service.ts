@@ -1,11 +1,20 @@
 // Policy changes: validate, persist a new version, then swap it in atomically. Requests already in
 // flight keep the policy object they started with; an invalid push changes nothing.
-import { formatPolicyProblems, parsePolicy, policyDiff, type Policy, type PolicyFile } from "@tollgate/shared";
+import { formatPolicyProblems, lockoutWarning, parsePolicy, parsePolicyJson, policyDiff, type Policy, type PolicyFile } from "@tollgate/shared";
 import type { Logger } from "../log.js";
 import type { PolicyRepository, PolicyVersion, PolicyVersionMeta } from "./policy-repository.js";
 import type { MemoryPolicyStore } from "./policy-store.js";
 
-export type PolicyChangeResult = { ok: true; version: PolicyVersionMeta } | { ok: false; problems: string[] };
+export type PolicyChangeResult =
+  | { ok: true; version: PolicyVersionMeta }
+  /** `lockout`: valid, but no one could sign in; served only when forced. */
+  | { ok: false; problems: string[]; reason?: "lockout" };
+
+export interface PushOptions {
+  comment?: string | undefined;
+  /** Serve it even if it locks every user out. */
+  force?: boolean | undefined;
+}
 
 interface PolicyChange {
   kind: "push" | "rollback";
@@ -32,10 +41,19 @@ export class PolicyService {
     return this.repository.list();
   }
 
-  async push(document: unknown, by: string, comment?: string): Promise<PolicyChangeResult> {
+  async push(document: unknown, by: string, options: PushOptions = {}): Promise<PolicyChangeResult> {
     const checked = this.check(document);
     if (!checked.ok) return checked;
-    return { ok: true, version: await this.commit(checked.policy, document, { kind: "push", by, comment }) };
+    const lockout = lockoutWarning(checked.policy);
+    if (lockout && !options.force) return { ok: false, reason: "lockout", problems: [`${lockout}; push with --force (?force=true) to serve it anyway`] };
+    return { ok: true, version: await this.commit(checked.policy, document, { kind: "push", by, comment: options.comment }) };
+  }
+
+  /** As `push`, from the JSON text: syntax errors with line and column, and repeated keys, refused too. */
+  async pushJson(text: string, by: string, options: PushOptions = {}): Promise<PolicyChangeResult> {
+    const parsed = parsePolicyJson(text);
+    if (!parsed.ok) return { ok: false, problems: formatPolicyProblems(parsed.problems) };
+    return this.push(JSON.parse(text.replace(/^\uFEFF/, "")) as unknown, by, options);
   }
 
   async rollback(version: number, by: string, comment?: string): Promise<PolicyChangeResult> {

@@ -1,16 +1,11 @@
 // Formatting shared by the status bar and the webview (no Node or DOM imports: both bundles use it).
+import { formatUsd } from "../../../shared/src/api/format-usd.js";
 
-/** Dollars with 2 decimals and thousands separators: 4.2 → "$4.20", 1234.5 → "$1,234.50". */
-export function formatUsd(value: number): string {
-  const sign = value < 0 ? "-" : "";
-  const cents = Math.round(Math.abs(value) * 100);
-  const dollars = Math.floor(cents / 100).toLocaleString("en-US");
-  return `${sign}$${dollars}.${String(cents % 100).padStart(2, "0")}`;
-}
+/** Dollars: 4.2 → "$4.20", 1234.5 → "$1,234.50", 0.0042 → "$0.0042" (the broker's own format). */
+export { formatUsd };
 
-/** Small costs keep their precision: 0.0042 → "$0.0042", 1.5 → "$1.50". */
+/** A request's cost: small costs keep their precision, as every amount now does. */
 export function formatCost(value: number): string {
-  if (value !== 0 && Math.abs(value) < 0.01) return `$${value.toFixed(4)}`;
   return formatUsd(value);
 }
 

@@ -11,9 +11,10 @@ describe("formatting", () => {
   it("writes dollars with two decimals", () => {
     expect(formatUsd(4.2)).toBe("$4.20");
     expect(formatUsd(20)).toBe("$20.00");
-    expect(formatUsd(0.005)).toBe("$0.01");
+    expect(formatUsd(0.005)).toBe("$0.005");
+    expect(formatUsd(0.002)).toBe("$0.002");
     expect(formatUsd(1234.5)).toBe("$1,234.50");
-    expect(formatCost(0.00042)).toBe("$0.0004");
+    expect(formatCost(0.00042)).toBe("$0.00042");
   });
 });
 

@@ -83,8 +83,7 @@ export const userEntrySchema = z
       .describe(
         'The user\'s API keys, each as "sha256:" + the lowercase hex SHA-256 of the key; the key itself ' +
           "is never stored. Empty: the user cannot sign in. A hash may appear only once in the whole " +
-          "policy. The hashes in examples/policy.sample.json are placeholders whose keys were thrown " +
-          "away: replace them with hashes of keys you generate.",
+          "policy. The examples hold none: add the line `tollgate key create --user NAME` prints.",
       ),
     models: modelList(
       "Narrows the team's models for this user; each must be allowed by the team. Default (or [\"*\"]): " +

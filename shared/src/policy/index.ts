@@ -39,3 +39,4 @@ export { formatPolicyProblems, parsePolicy, parsePolicyJson } from "./parse-poli
 export { policyDiff } from "./diff.js";
 export { formatJsonPath } from "./json-path.js";
 export { policyJsonSchema, renderPolicySchemaJson } from "./json-schema.js";
+export { lockoutWarning } from "./lockout.js";

@@ -6,6 +6,8 @@ import { formatJsonPath } from "./json-path.js";
 import { resolveAccess } from "./resolve-access.js";
 import { resolveModel } from "./resolve-model.js";
 import { MODEL_NAME_PATTERN, modelEntrySchema, policyFileSchema } from "./schema.js";
+import { parse as parseJsonc, type ParseError } from "jsonc-parser";
+import { duplicateKeyProblems } from "./duplicate-keys.js";
 import type { ModelPolicy, PolicyParseResult, PolicyProblem } from "./types.js";
 import { issuesToProblems, policyErrorMap, type RawProblem } from "./zod-problems.js";
 
@@ -63,7 +65,10 @@ export function parsePolicyJson(text: string): PolicyParseResult {
   } catch (error) {
     return { ok: false, problems: [{ path: "(root)", message: describeSyntaxError(error, withoutBom) }] };
   }
-  return parsePolicy(document);
+  const duplicates = duplicateKeyProblems(withoutBom);
+  const parsed = parsePolicy(document);
+  if (duplicates.length === 0) return parsed;
+  return { ok: false, problems: [...duplicates, ...(parsed.ok ? [] : parsed.problems)] };
 }
 
 /** One `json.path: message` line per problem. */
@@ -85,10 +90,17 @@ function describeSyntaxError(error: unknown, text: string): string {
   // drop the quote, the file is right there.
   const reason = message.replace(/, ".*" is not valid JSON$/s, "").replace(/ (?:in JSON )?at position \d+.*$/s, "");
   const position = /at position (\d+)/.exec(message)?.[1];
-  const offset = position !== undefined ? Number(position) : /end of JSON input/.test(message) ? text.length : undefined;
+  // V8 names a position for some errors only; jsonc-parser finds the first error's offset for all.
+  const offset = position !== undefined ? Number(position) : /end of JSON input/.test(message) ? text.length : firstSyntaxErrorOffset(text);
   if (offset === undefined) return `invalid JSON: ${reason}`;
   const { line, column } = lineAndColumn(text, offset);
   return `invalid JSON at line ${line}, column ${column}: ${reason}`;
+}
+
+function firstSyntaxErrorOffset(text: string): number | undefined {
+  const errors: ParseError[] = [];
+  parseJsonc(text, errors, { disallowComments: true, allowTrailingComma: false, allowEmptyContent: false });
+  return errors[0]?.offset;
 }
 
 function lineAndColumn(text: string, offset: number): { line: number; column: number } {

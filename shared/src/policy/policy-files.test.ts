@@ -30,6 +30,14 @@ describe("shared/examples/policy.sample.json", () => {
     expect(result.ok ? [] : formatPolicyProblems(result.problems)).toEqual([]);
   });
 
+  it("holds no key hashes, and neither does the README's example: examples must not authenticate anyone", () => {
+    expect(sharedFile("examples/policy.sample.json")).not.toMatch(/sha256:[0-9a-f]{64}/);
+    const readme = readFileSync(new URL("../../../README.md", import.meta.url), "utf8");
+    const jsonBlocks = [...readme.matchAll(/```json\n([\s\S]*?)```/g)].map((match) => match[1]!);
+    expect(jsonBlocks.length).toBeGreaterThan(0);
+    for (const block of jsonBlocks) expect(block).not.toMatch(/sha256:[0-9a-f]{64}/);
+  });
+
   it("offers the demo's models, all through us. profiles, first in us-east-1", () => {
     if (!result.ok) throw new Error("sample invalid");
     expect([...result.policy.models.keys()]).toEqual([
@@ -51,7 +59,7 @@ describe("shared/examples/policy.sample.json", () => {
     expect(result.policy.source.$schema).toBe("../policy.schema.json");
   });
 
-  it("shows a time zone, teams, users with placeholder key hashes, and defaults", () => {
+  it("shows a time zone, teams, users without keys (add your own), and defaults", () => {
     if (!result.ok) throw new Error("sample invalid");
     const { timezone, teams, users, userByKeyHash } = result.policy;
     expect(timezone).toBe("America/New_York");
@@ -64,6 +72,6 @@ describe("shared/examples/policy.sample.json", () => {
       disabled: false,
     });
     expect(users.get("bob")?.limits).toEqual({ rpm: 20, concurrent: 4, dailyUsd: 10, monthlyUsd: 150 });
-    expect([...userByKeyHash.values()]).toEqual(["alice", "bob"]);
+    expect(userByKeyHash.size).toBe(0);
   });
 });

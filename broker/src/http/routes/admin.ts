@@ -4,7 +4,7 @@ import { Router, type RequestHandler } from "express";
 import { deploymentStatusSchema, type DeploymentStatus, type DeploymentsResponse } from "@tollgate/shared";
 import { z } from "zod";
 import { CentralStoreError } from "../../central/errors.js";
-import { ApiError } from "../../errors.js";
+import { ApiError, invalidRequest } from "../../errors.js";
 import type { UsageLedger } from "../../ledger/types.js";
 import type { DeploymentHealthRegistry } from "../../routing/deployment-health.js";
 import type { PolicyService } from "../../policy/policy-service.js";
@@ -19,18 +19,20 @@ export interface AdminDeps {
   ledger: UsageLedger;
   health: DeploymentHealthRegistry;
   json: RequestHandler;
+  /** The body as text (a pushed policy: its duplicate keys and syntax errors are found in the text). */
+  jsonText: RequestHandler;
   readiness: ReadinessDeps;
 }
 
 const commentSchema = z.string().trim().min(1, "must not be empty").max(1000, "must be at most 1000 characters");
 const rollbackSchema = z.object({ version: z.number().int().positive(), comment: commentSchema.optional() }).strict();
-const pushQuerySchema = z.object({ comment: commentSchema.optional() }).strict();
+const pushQuerySchema = z.object({ comment: commentSchema.optional(), force: z.enum(["true", "false"]).optional() }).strict();
 
-function refused(problems: string[]): ApiError & { problems: string[] } {
+function refused(problems: string[], reason?: "lockout"): ApiError & { problems: string[] } {
   const error = new ApiError({
     status: 400,
     type: "invalid_request_error",
-    code: "invalid_policy",
+    code: reason === "lockout" ? "policy_locks_everyone_out" : "invalid_policy",
     message: `The policy was refused (${problems.length} problem${problems.length === 1 ? "" : "s"}); the previous version keeps serving. ${problems.slice(0, 5).join("; ")}`,
   });
   return Object.assign(error, { problems });
@@ -78,12 +80,15 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({ ...current, servedBy: { instanceId: fleet.health().instanceId, version: deps.policy.current().version }, brokers });
   });
 
-  router.put("/policy", deps.json, async (req, res) => {
+  router.put("/policy", deps.jsonText, async (req, res) => {
     // The body is the policy document itself, so the admin's comment travels in the query string.
-    const { comment } = parseBody(pushQuerySchema, { ...req.query });
-    const result = await storing(deps.policies.push(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, comment));
+    const { comment, force } = parseBody(pushQuerySchema, { ...req.query });
+    if (typeof req.body !== "string") {
+      throw invalidRequest("Send the policy document as the body, with content-type: application/json.", undefined, "invalid_body");
+    }
+    const result = await storing(deps.policies.pushJson(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, { comment, force: force === "true" }));
     if (!result.ok) {
-      const error = refused(result.problems);
+      const error = refused(result.problems, result.reason);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
       return;
     }

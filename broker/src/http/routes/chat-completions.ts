@@ -5,13 +5,14 @@ import { chatCompletionRequestSchema, type ModelPolicy, type UserPolicy } from "
 import { Meter, statusOf } from "../../accounting/meter.js";
 import type { CallOutcome, ChatService } from "../../chat/chat-service.js";
 import { routingOf, type FailedRouting, type ModelGate } from "../../routing/router.js";
-import { ApiError, unknownModel } from "../../errors.js";
+import { ApiError } from "../../errors.js";
 import type { Ticket } from "../../limits/index.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { asApiError, toErrorBody } from "../error-response.js";
 import { overheadHeader, type RequestContext } from "../request-context.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 import { parseBody } from "../validate.js";
+import { allowedModel } from "./model-access.js";
 
 export interface ChatRouteDeps {
   policy: PolicyStore;
@@ -123,22 +124,6 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     }
     endEventStream(res);
   };
-}
-
-/** The policy's model, if this user may use it; else the 404 / 403 that says what they may use. */
-function allowedModel(model: ModelPolicy | undefined, requested: string, user: UserPolicy): ModelPolicy {
-  const allowed = [...user.models].sort();
-  if (!model) throw unknownModel(requested, allowed);
-  if (!user.models.has(model.name)) {
-    throw new ApiError({
-      status: 403,
-      type: "permission_error",
-      code: "model_not_allowed",
-      param: "model",
-      message: `Your Tollgate policy does not allow the model "${requested}". Models you may use: ${allowed.join(", ") || "(none)"}.`,
-    });
-  }
-  return model;
 }
 
 /** Settles the limits and commits the ledger row; a failed commit surfaces as a 503 (never unaccounted service). */
