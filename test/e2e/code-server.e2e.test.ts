@@ -10,7 +10,7 @@ import { basename, join, resolve } from "node:path";
 import OpenAI from "openai";
 import type { FrameLocator, Locator } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { MeResponse, RequestsResponse } from "@tollgate/shared";
+import { formatUsd, type MeResponse, type RequestsResponse } from "@tollgate/shared";
 import { startHarness, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
 import { readManifest } from "./support/code-server.js";
 import { openWorkbench, tollgateStatusItem, type Workbench } from "./support/workbench.js";
@@ -37,7 +37,8 @@ function vsixPath(): string {
   return file;
 }
 
-const usd = (amount: number): string => `$${amount.toFixed(2)}`;
+// The format the status bar and panel use (its rules are unit-tested in shared and extension).
+const usd = (amount: number): string => formatUsd(amount);
 
 /** User settings: a trusted workspace, nothing phoning home, no built-in chat taking the screenshots' space. */
 function settings(colorTheme: string): Record<string, unknown> {

@@ -196,8 +196,8 @@ describe("the extension's broker client against the real user API", () => {
     expect(me).toMatchObject({ user: "tester", team: "eng" });
     model.applyMe(me);
     const view = statusView(model.facts, Date.now());
-    expect(view.text).toMatch(/^\$\(pulse\) \$\d+\.\d\d \/ \$20\.00$/);
-    expect(view.accessibilityLabel).toMatch(/^Tollgate: \$\d+\.\d\d of \$20\.00 spent today/);
+    expect(view.text).toMatch(/^\$\(pulse\) \$\d+\.\d{2,} \/ \$20\.00$/);
+    expect(view.accessibilityLabel).toMatch(/^Tollgate: \$\d+\.\d{2,} of \$20\.00 spent today/);
 
     const data = await loadPanelData(broker);
     expect(data.daily).toHaveLength(30);

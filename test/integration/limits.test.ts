@@ -141,7 +141,7 @@ describe("budgets", () => {
     expect(error.status).toBe(402);
     expect(error.type).toBe("budget_exceeded");
     expect(error.headers?.get("x-should-retry")).toBe("false");
-    expect(error.message).toMatch(/user spender: daily budget of \$0\.00 reached \(\$0\.00 spent\); resets \d{4}-\d{2}-\d{2} 00:00/);
+    expect(error.message).toMatch(/user spender: daily budget of \$0\.0001 reached \(\$0\.000\d+ spent\); resets \d{4}-\d{2}-\d{2} 00:00/);
     expect(h.emulator.calls).toHaveLength(1);
   });
 
