@@ -19,6 +19,7 @@ await build({
   // Bundled third-party code (the shared package's dependencies) as ES modules: jsonc-parser's "main"
   // is a UMD build whose dynamic requires an ESM bundle can't keep.
   mainFields: ["module", "main"],
+  define: { TOLLGATE_VERSION: JSON.stringify(brokerPkg.version) },
   logLevel: "warning",
 });
 console.log("built broker/dist/cli.js");

@@ -1,5 +1,6 @@
 // What the admin CLI commands share: where the broker is and the admin token to present.
 import { readFileSync } from "node:fs";
+import type { OptionValues } from "./program.js";
 
 export interface AdminTarget {
   url: string;
@@ -10,12 +11,37 @@ export class CliError extends Error {
   override readonly name = "CliError";
 }
 
-export function adminTarget(url: string | undefined, tokenFile: string | undefined): AdminTarget {
-  const base = url ?? process.env.TOLLGATE_URL;
+/** The broker's URL and the admin token from an admin command's options, or one line saying what is wrong. */
+export function adminTarget(values: OptionValues): AdminTarget {
+  const base = typeof values.url === "string" ? values.url : process.env.TOLLGATE_URL;
   if (!base) throw new CliError("--url URL is required (or set TOLLGATE_URL)");
-  const token = tokenFile ? readFileSync(tokenFile, "utf8").trim() : process.env.TOLLGATE_ADMIN_TOKEN;
+  let url: URL;
+  try {
+    url = new URL(base);
+  } catch {
+    throw new CliError(`--url ${JSON.stringify(base)} is not a URL; write it with its scheme, e.g. http://${base}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new CliError(`--url ${JSON.stringify(base)} must start with http:// or https://, e.g. http://127.0.0.1:7600`);
+  }
+  const tokenFile = typeof values["admin-token-file"] === "string" ? values["admin-token-file"] : undefined;
+  const token = tokenFile ? readTokenFile(tokenFile) : process.env.TOLLGATE_ADMIN_TOKEN;
   if (!token) throw new CliError("an admin token is required: --admin-token-file FILE or TOLLGATE_ADMIN_TOKEN");
   return { url: base.replace(/\/+$/, ""), token };
+}
+
+function readTokenFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? String(error));
+    throw new CliError(`cannot read the admin token file ${file}: ${why}`);
+  }
+  const token = text.trim();
+  if (!token) throw new CliError(`the admin token file ${file} is empty`);
+  return token;
 }
 
 export async function adminFetch(target: AdminTarget, path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {
@@ -26,7 +52,8 @@ export async function adminFetch(target: AdminTarget, path: string, init: Reques
       headers: { authorization: `Bearer ${target.token}`, "content-type": "application/json", ...(init.headers ?? {}) },
     });
   } catch (error) {
-    throw new CliError(`cannot reach the broker at ${target.url}: ${(error as Error).cause ?? (error as Error).message}`);
+    const cause = (error as Error).cause as { code?: string; message?: string } | undefined;
+    throw new CliError(`cannot reach the broker at ${target.url}: ${cause?.code ?? cause?.message ?? (error as Error).message}`);
   }
   const text = await response.text();
   let body: unknown = text;

@@ -1,11 +1,10 @@
-import { parseArgs } from "node:util";
+import type { OptionValues } from "./program.js";
 import type { DeploymentsResponse, DeploymentStatus } from "@tollgate/shared";
 import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
 
 /** `tollgate deployments --url URL`: each deployment's state and recent health, as a table. */
-export async function deploymentsCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({ args, options: { url: { type: "string" }, "admin-token-file": { type: "string" } } });
-  const target = adminTarget(values.url, values["admin-token-file"]);
+export async function deploymentsCommand(values: OptionValues): Promise<number> {
+  const target = adminTarget(values);
   const { status, body } = await adminFetch(target, "/admin/deployments");
   if (status !== 200) throw new CliError(`deployments query failed (${status}): ${errorMessage(body)}`);
   const response = body as DeploymentsResponse;

@@ -1,11 +1,15 @@
-import { parseArgs } from "node:util";
-import { generateApiKey, keyHashEntry } from "@tollgate/shared";
+import type { OptionValues } from "./program.js";
+import { generateApiKey, keyHashEntry, userNameSchema } from "@tollgate/shared";
+import { CliError } from "./admin-client.js";
 
 /** Prints a new key once, and the line to paste into the policy. The broker never sees the key itself. */
-export function keyCreateCommand(args: string[]): number {
-  const { values } = parseArgs({ args, options: { user: { type: "string" } } });
+export function keyCreateCommand(values: OptionValues): number {
+  if (typeof values.user === "string") {
+    const checked = userNameSchema.safeParse(values.user);
+    if (!checked.success) throw new CliError(`--user ${JSON.stringify(values.user)}: ${checked.error.issues[0]?.message ?? "not a valid user name"}`);
+  }
   const key = generateApiKey();
-  const where = values.user ? `users.${values.user}.keys` : "users.<name>.keys";
+  const where = typeof values.user === "string" ? `users.${values.user}.keys` : "users.<name>.keys";
   process.stdout.write(
     `key:  ${key}\n` +
       `      Give this to the user; it is shown only now and stored nowhere.\n` +

@@ -1,10 +1,8 @@
 import { readFile } from "node:fs/promises";
-import { parseArgs } from "node:util";
+import type { OptionValues } from "./program.js";
 import { parsePolicyJson, policyDiff, type PolicyFile } from "@tollgate/shared";
 import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
 
-const OPTIONS = { url: { type: "string" }, "admin-token-file": { type: "string" } } as const;
-const PUSH_OPTIONS = { ...OPTIONS, comment: { type: "string", short: "m" }, force: { type: "boolean" } } as const;
 
 async function readText(file: string | undefined): Promise<string> {
   if (!file) throw new CliError("a policy FILE is required");
@@ -24,14 +22,13 @@ async function readDocument(file: string | undefined): Promise<unknown> {
 }
 
 /** `tollgate policy push FILE --url URL [--comment TEXT]`: validate on the broker and swap it in. */
-export async function policyPushCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: PUSH_OPTIONS });
+export async function policyPushCommand(file: string, values: OptionValues): Promise<number> {
   // The file's own text: the broker checks it as written (repeated keys, syntax with line and column).
-  const text = await readText(positionals[0]);
-  const target = adminTarget(values.url, values["admin-token-file"]);
+  const text = await readText(file);
+  const target = adminTarget(values);
   const params = new URLSearchParams();
-  if (values.comment !== undefined) params.set("comment", values.comment);
-  if (values.force) params.set("force", "true");
+  if (typeof values.comment === "string") params.set("comment", values.comment);
+  if (values.force === true) params.set("force", "true");
   const query = params.size > 0 ? `?${params}` : "";
   const { status, body } = await adminFetch(target, `/admin/policy${query}`, { method: "PUT", body: text });
   if (status === 400) {
@@ -48,10 +45,9 @@ export async function policyPushCommand(args: string[]): Promise<number> {
 }
 
 /** `tollgate policy diff FILE --url URL`: what pushing FILE would change. */
-export async function policyDiffCommand(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: OPTIONS });
-  const document = await readDocument(positionals[0]);
-  const target = adminTarget(values.url, values["admin-token-file"]);
+export async function policyDiffCommand(file: string, values: OptionValues): Promise<number> {
+  const document = await readDocument(file);
+  const target = adminTarget(values);
   const { status, body } = await adminFetch(target, "/admin/policy");
   if (status !== 200) throw new CliError(`cannot read the broker's policy (${status}): ${errorMessage(body)}`);
   const serving = body as { version: number; document: PolicyFile };

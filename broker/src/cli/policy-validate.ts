@@ -1,15 +1,8 @@
-import { parseArgs } from "node:util";
 import { lockoutWarning } from "@tollgate/shared";
 import { loadPolicyFile, PolicyFileError } from "../policy/load-policy-file.js";
 
 /** Exit 0 when valid; else 1 and one line per problem, `json.path: message`. */
-export async function policyValidateCommand(args: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
-  const file = positionals[0];
-  if (!file || positionals.length > 1) {
-    process.stderr.write("usage: tollgate policy validate FILE\n");
-    return 2;
-  }
+export async function policyValidateCommand(file: string): Promise<number> {
   try {
     const policy = await loadPolicyFile(file);
     process.stdout.write(`${file}: valid (${policy.models.size} model${policy.models.size === 1 ? "" : "s"})\n`);

@@ -2,7 +2,7 @@ import { isIPv4 } from "node:net";
 import { homedir, hostname } from "node:os";
 import type { FleetConfig } from "../fleet/fleet-config.js";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
+import type { OptionValues } from "./program.js";
 import { createLogger } from "../log.js";
 import { AdminToken } from "../auth/admin-token.js";
 import { loadPolicyFileWithDocument, PolicyFileError } from "../policy/load-policy-file.js";
@@ -10,41 +10,31 @@ import { DEFAULT_DRAIN_MS, DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_M
 
 export const DEFAULT_PORT = 7600;
 
-function defaultDataDir(): string {
+/** How the help shows the default data dir. */
+export const DEFAULT_DATA_DIR_TEXT = "$XDG_DATA_HOME/tollgate, else ~/.local/share/tollgate";
+
+export function defaultDataDir(): string {
   const base = process.env.XDG_DATA_HOME || join(homedir(), ".local", "share");
   return join(base, "tollgate");
 }
 
-export async function serveCommand(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        policy: { type: "string" },
-        host: { type: "string", default: "127.0.0.1" },
-        port: { type: "string", default: String(DEFAULT_PORT) },
-        "data-dir": { type: "string", default: defaultDataDir() },
-        "max-body-bytes": { type: "string" },
-        "max-open-requests": { type: "string" },
-        "admin-token-file": { type: "string" },
-        "ledger-sync": { type: "string", default: "normal" },
-        "bedrock-http2": { type: "boolean", default: false },
-        "headers-timeout": { type: "string" },
-        "request-timeout": { type: "string" },
-        "drain-seconds": { type: "string", default: String(DEFAULT_DRAIN_MS / 1000) },
-        "database-url": { type: "string" },
-        "database-ca-file": { type: "string" },
-        "redis-url": { type: "string" },
-        "redis-ca-file": { type: "string" },
-        "redis-key-prefix": { type: "string" },
-        "instance-id": { type: "string" },
-        "outbox-max-rows": { type: "string" },
-      },
-    }));
-  } catch (error) {
-    return fail((error as Error).message);
-  }
+/** `tollgate serve` with its options (program.ts defines them, their defaults and their help). */
+export async function serveCommand(options: OptionValues): Promise<number> {
+  const text = (name: string): string | undefined => (typeof options[name] === "string" ? (options[name] as string) : undefined);
+  const values = {
+    policy: text("policy"),
+    host: text("host") ?? "127.0.0.1",
+    port: text("port") ?? String(DEFAULT_PORT),
+    "data-dir": text("data-dir") ?? defaultDataDir(),
+    "max-body-bytes": text("max-body-bytes"),
+    "max-open-requests": text("max-open-requests"),
+    "admin-token-file": text("admin-token-file"),
+    "ledger-sync": text("ledger-sync") ?? "normal",
+    "bedrock-http2": options["bedrock-http2"] === true,
+    "headers-timeout": text("headers-timeout"),
+    "request-timeout": text("request-timeout"),
+    "drain-seconds": text("drain-seconds") ?? String(DEFAULT_DRAIN_MS / 1000),
+  };
   if (!values.policy) return fail("--policy FILE is required");
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) return fail(`--port must be 0-65535, got "${values.port}"`);
@@ -67,7 +57,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   const ledgerSync = values["ledger-sync"].toUpperCase();
   if (ledgerSync !== "NORMAL" && ledgerSync !== "FULL") return fail(`--ledger-sync must be normal or full, got "${values["ledger-sync"]}"`);
 
-  const fleet = fleetOptions(values);
+  const fleet = fleetOptions(options);
   if (typeof fleet === "string") return fail(fleet);
 
   let loaded;
@@ -132,9 +122,6 @@ export async function serveCommand(args: string[]): Promise<number> {
     { url: broker.url, policyVersion: broker.policy.current().version, adminApi: adminToken !== undefined, mode: fleet ? "fleet" : "embedded", instanceId: fleet?.instanceId },
     "broker started",
   );
-  if (broker.policy.current().users.size === 0) {
-    logger.warn("the policy has no users: every request will be refused with 401 until users with keys are added");
-  }
   await stopped;
   return 0;
 }
@@ -143,7 +130,7 @@ export async function serveCommand(args: string[]): Promise<number> {
  * Fleet mode: `--database-url` and `--redis-url` (or TOLLGATE_DATABASE_URL / TOLLGATE_REDIS_URL),
  * both or neither. Undefined for the embedded mode; a string is the reason the options are refused.
  */
-function fleetOptions(values: Record<string, string | boolean | undefined>): FleetConfig | undefined | string {
+function fleetOptions(values: OptionValues): FleetConfig | undefined | string {
   const text = (name: string): string | undefined => {
     const value = values[name];
     return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;

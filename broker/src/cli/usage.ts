@@ -1,23 +1,13 @@
-import { parseArgs } from "node:util";
+import type { OptionValues } from "./program.js";
 import type { UsageResponse } from "@tollgate/shared";
 import { adminFetch, adminTarget, CliError, errorMessage } from "./admin-client.js";
 
 /** `tollgate usage --url URL --group-by team`: spend and tokens as a readable table. */
-export async function usageCommand(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      url: { type: "string" },
-      "admin-token-file": { type: "string" },
-      "group-by": { type: "string", default: "team" },
-      from: { type: "string" },
-      to: { type: "string" },
-    },
-  });
-  const target = adminTarget(values.url, values["admin-token-file"]);
-  const query = new URLSearchParams({ groupBy: values["group-by"] });
-  if (values.from) query.set("from", values.from);
-  if (values.to) query.set("to", values.to);
+export async function usageCommand(values: OptionValues): Promise<number> {
+  const target = adminTarget(values);
+  const query = new URLSearchParams({ groupBy: typeof values["group-by"] === "string" ? values["group-by"] : "team" });
+  if (typeof values.from === "string") query.set("from", values.from);
+  if (typeof values.to === "string") query.set("to", values.to);
   const { status, body } = await adminFetch(target, `/admin/usage?${query}`);
   if (status !== 200) throw new CliError(`usage query failed (${status}): ${errorMessage(body)}`);
   const usage = body as UsageResponse;

@@ -11,8 +11,13 @@ export function requireAdmin(token: AdminToken | undefined) {
       next(new ApiError({ status: 403, type: "permission_error", code: "admin_api_disabled", message: "The admin API is disabled: start the broker with --admin-token-file FILE or TOLLGATE_ADMIN_TOKEN." }));
       return;
     }
-    if (!token.matches(bearerToken(req.headers.authorization, undefined))) {
-      next(new ApiError({ status: 401, type: "authentication_error", code: "invalid_admin_token", message: "The admin API needs the admin token as `Authorization: Bearer <token>`; user keys are not accepted here." }));
+    const presented = bearerToken(req.headers.authorization, undefined);
+    if (!token.matches(presented)) {
+      // Say which mistake it is: no token, or a token that isn't this broker's admin token.
+      const message = presented
+        ? "The admin token is wrong: it is not the token this broker was started with (--admin-token-file or TOLLGATE_ADMIN_TOKEN). User keys are never accepted here."
+        : "The admin API needs the admin token as `Authorization: Bearer <token>`.";
+      next(new ApiError({ status: 401, type: "authentication_error", code: "invalid_admin_token", message }));
       return;
     }
     next();

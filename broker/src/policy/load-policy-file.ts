@@ -21,7 +21,9 @@ export async function loadPolicyFileWithDocument(file: string): Promise<{ policy
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new PolicyFileError(file, [`cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`]);
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? String(error));
+    throw new PolicyFileError(file, [`cannot read ${file}: ${why}`]);
   }
   const result = parsePolicyJson(text);
   if (!result.ok) throw new PolicyFileError(file, formatPolicyProblems(result.problems));

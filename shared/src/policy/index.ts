@@ -29,6 +29,7 @@ export {
   KEY_HASH_PATTERN,
   TEAM_NAME_PATTERN,
   USER_NAME_PATTERN,
+  userNameSchema,
   type DefaultsEntry,
   type LimitsEntry,
   type TeamEntry,
