@@ -203,6 +203,8 @@ describe("readiness", () => {
     const refused = await harness.client.chat.completions.create(ask).catch((e: unknown) => e as { status: number; message: string });
     expect((refused as { status: number }).status).toBe(503);
     expect((refused as { message: string }).message).toMatch(/could not obtain AWS credentials/);
+    // The SDK's text is a sentence of its own before ours follows.
+    expect((refused as { message: string }).message).toMatch(/[.!?] On EC2, attach an instance role/);
 
     harness.emulator.imds.available = true;
     await expect.poll(async () => (await fetch(`${harness.broker.url}/readyz`)).status, { timeout: 15_000 }).toBe(200);

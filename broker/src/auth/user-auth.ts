@@ -2,7 +2,7 @@
 // the lookup is by digest, so response timing depends on the digest, not on the key's bytes.
 import type { NextFunction, Request, Response } from "express";
 import { hashApiKey, type UserPolicy } from "@tollgate/shared";
-import { ApiError } from "../errors.js";
+import { ApiError, invalidRequest } from "../errors.js";
 import type { PolicyStore } from "../policy/policy-store.js";
 import { bearerToken } from "./bearer.js";
 
@@ -38,7 +38,12 @@ export function requireUser(policy: PolicyStore) {
       return;
     }
     const header = req.headers["x-tollgate-project"];
-    const project = typeof header === "string" && PROJECT.test(header.trim()) ? header.trim() : null;
+    const project = typeof header === "string" && header.trim() !== "" ? header.trim() : null;
+    // A project the ledger can't record is refused, not silently dropped (its spend would go unattributed).
+    if (project !== null && !PROJECT.test(project)) {
+      next(invalidRequest(`The x-tollgate-project header must be 1-128 letters, digits, spaces or . _ @ : / - characters; got ${JSON.stringify(project.slice(0, 40))}.`, "x-tollgate-project", "invalid_project"));
+      return;
+    }
     res.locals.identity = { user, project };
     next();
   };

@@ -141,7 +141,7 @@ export function bedrockErrorToApiError(error: unknown, where: DeploymentRef): Ap
         status: 503,
         type: "server_error",
         code: "aws_credentials_unavailable",
-        message: `The broker could not obtain AWS credentials to call Bedrock in ${where.region}: ${detail} On EC2, attach an instance role (IMDSv2 reachable); elsewhere configure the AWS default credential chain.`,
+        message: `The broker could not obtain AWS credentials to call Bedrock in ${where.region}: ${sentence(detail)} On EC2, attach an instance role (IMDSv2 reachable); elsewhere configure the AWS default credential chain.`,
         cause: error,
       });
   }
@@ -168,4 +168,10 @@ function retryAfterSeconds(error: SdkErrorLike): number | undefined {
   const header = error.$response?.headers?.["retry-after"];
   const seconds = header === undefined ? NaN : Number(header);
   return Number.isFinite(seconds) && seconds >= 0 ? Math.min(60, Math.ceil(seconds)) : undefined;
+}
+
+/** The SDK's own text as a sentence (it often ends without a full stop), so ours can follow it. */
+function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
 }

@@ -25,7 +25,13 @@ const unsupportedPart = z
 
 const userPart = z.discriminatedUnion("type", [textPart, imagePart, unsupportedPart]);
 
-const textContent = z.union([z.string(), z.array(textPart)]);
+/** zod's own text for a union nothing matched is "Invalid input": say what content may be. */
+const contentError = (what: string) => (issue: { input?: unknown }) =>
+  Array.isArray(issue.input)
+    ? `must be ${what}; a part is malformed (each is {"type": "text", "text": "…"}${what.includes("content") ? ' or {"type": "image_url", "image_url": {"url": "data:…"}}' : ""})`
+    : `must be ${what}, not ${issue.input === null ? "null" : typeof issue.input}`;
+
+const textContent = z.union([z.string(), z.array(textPart)], { error: contentError("a string or an array of text parts") });
 
 export const toolCallSchema = z
   .object({
@@ -40,7 +46,7 @@ const systemMessage = z
   .loose();
 
 const userMessage = z
-  .object({ role: z.literal("user"), content: z.union([z.string(), z.array(userPart)]), name: z.string().optional() })
+  .object({ role: z.literal("user"), content: z.union([z.string(), z.array(userPart)], { error: contentError("a string or an array of content parts") }), name: z.string().optional() })
   .loose();
 
 const assistantMessage = z

@@ -33,7 +33,12 @@ export function imageBlockFromUrl(url: string, param: string): ContentBlock {
       "unsupported_image_type",
     );
   }
-  const bytes = Buffer.from(match[2] ?? "", "base64");
-  if (bytes.length === 0) throw invalidRequest("The image data URL holds no data.", param, "invalid_image");
+  const encoded = (match[2] ?? "").replace(/\s+/g, "");
+  if (encoded === "") throw invalidRequest("The image data URL holds no data.", param, "invalid_image");
+  // Node's decoder skips what isn't base64: check first, or a corrupt image reaches Bedrock as bytes.
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded) || encoded.length % 4 === 1) {
+    throw invalidRequest("The image data URL is not valid base64 (only A-Z, a-z, 0-9, + and /, with = padding at the end).", param, "invalid_image");
+  }
+  const bytes = Buffer.from(encoded, "base64");
   return { image: { format, source: { bytes } } };
 }

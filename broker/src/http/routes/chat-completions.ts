@@ -5,7 +5,7 @@ import { chatCompletionRequestSchema, type ModelPolicy, type UserPolicy } from "
 import { Meter, statusOf } from "../../accounting/meter.js";
 import type { CallOutcome, ChatService } from "../../chat/chat-service.js";
 import { routingOf, type FailedRouting, type ModelGate } from "../../routing/router.js";
-import { ApiError } from "../../errors.js";
+import { ApiError, invalidRequest } from "../../errors.js";
 import type { Ticket } from "../../limits/index.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { asApiError, toErrorBody } from "../error-response.js";
@@ -27,6 +27,19 @@ declare module "express-serve-static-core" {
   }
 }
 
+/**
+ * OpenAI's deprecated `functions` / `function_call` would otherwise be dropped as unknown fields, and
+ * the model would answer without the tools the client meant to give it.
+ */
+function refuseLegacyFunctions(body: unknown): void {
+  if (body === null || typeof body !== "object") return;
+  for (const [legacy, current] of [["functions", "tools"], ["function_call", "tool_choice"]] as const) {
+    if ((body as Record<string, unknown>)[legacy] !== undefined) {
+      throw invalidRequest(`"${legacy}" is OpenAI's deprecated form of "${current}", which Tollgate does not translate: send "${current}" instead.`, legacy, "unsupported_parameter");
+    }
+  }
+}
+
 /** nginx's convention for "client closed the request". */
 const CLIENT_CLOSED = 499;
 
@@ -35,6 +48,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     const context = res.locals.context;
     const identity = res.locals.identity;
     if (!identity) throw new Error("chat route reached without an identity");
+    refuseLegacyFunctions(req.body);
     const request = parseBody(chatCompletionRequestSchema, req.body);
     // Read once: a policy pushed while this request runs does not change its rules.
     const policy = deps.policy.current();
