@@ -13,7 +13,7 @@ import type { FleetConfig } from "./fleet/fleet-config.js";
 import { FleetRuntime, openFleetCentral } from "./fleet/fleet-runtime.js";
 import type { UsageLedger } from "./ledger/types.js";
 import type { LimitStore } from "./limits/index.js";
-import { initialPolicy, PolicyService } from "./policy/policy-service.js";
+import { initialPolicy, PolicyService, type PolicyMode } from "./policy/policy-service.js";
 import { once } from "node:events";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
@@ -42,6 +42,8 @@ export interface BrokerConfig {
   policy: Policy;
   /** The policy file's JSON, as the seed of an empty policy store. */
   policyDocument: unknown;
+  /** `seed` (default): stored versions win over the file; `file`: the file is stored and served when it differs. */
+  policyMode?: PolicyMode;
   adminToken?: AdminToken | undefined;
   logger: Logger;
   maxBodyBytes?: number;
@@ -110,7 +112,7 @@ export async function startBroker(config: BrokerConfig): Promise<RunningBroker> 
 async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   const central = config.fleet ? await openCentral(config.fleet) : undefined;
   const repository: PolicyRepository = central?.repository ?? new FilePolicyRepository(config.dataDir);
-  const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger);
+  const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger, config.policyMode);
   if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
     throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
   }

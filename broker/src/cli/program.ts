@@ -40,6 +40,11 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .command("serve")
     .description("Run the broker (on 127.0.0.1 by default). With --database-url and --redis-url it joins a fleet: shared ledger, policy and limits (docs/fleet.md).")
     .addOption(new Option("--policy <file>", "the policy file: seeds an empty store; a stored (pushed) version is served over it").makeOptionMandatory())
+    .addOption(
+      new Option("--policy-mode <mode>", "seed: a stored (pushed) version is served over the file, which only seeds an empty store; file: the file is stored as the next version and served when it differs (policy kept in git)")
+        .choices(["seed", "file"])
+        .default("seed"),
+    )
     .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
     .addOption(new Option("--port <port>", "port to listen on (0 picks a free one)").default(String(DEFAULT_PORT)))
     .addOption(new Option("--data-dir <dir>", "ledger, outbox and policy versions; one broker per dir").default(defaultDataDir(), DEFAULT_DATA_DIR_TEXT))

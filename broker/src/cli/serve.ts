@@ -86,6 +86,7 @@ export async function serveCommand(options: OptionValues): Promise<number> {
       dataDir: values["data-dir"],
       policy,
       policyDocument: loaded.document,
+      policyMode: text("policy-mode") === "file" ? "file" : "seed",
       adminToken,
       ledgerSynchronous: ledgerSync,
       logger,

@@ -93,11 +93,22 @@ export class PolicyService {
   }
 }
 
+/** How the --policy file relates to the stored versions at start-up. */
+export type PolicyMode = "seed" | "file";
+
 /**
- * At start-up: the stored latest version wins over the --policy file, which only seeds an empty
- * store (a restarted broker must keep serving what admins pushed, not an older file on disk).
+ * At start-up. `seed` (default): the stored latest version wins over the --policy file, which only
+ * seeds an empty store (a restarted broker keeps serving what admins pushed, not an older file on
+ * disk). `file`: the file is the truth (policy kept in git): when it differs from the latest stored
+ * version it is stored as the next version, with its diff, and served.
  */
-export async function initialPolicy(repository: PolicyRepository, filePolicy: Policy, fileDocument: unknown, logger: Logger): Promise<{ policy: Policy; version: number }> {
+export async function initialPolicy(
+  repository: PolicyRepository,
+  filePolicy: Policy,
+  fileDocument: unknown,
+  logger: Logger,
+  mode: PolicyMode = "seed",
+): Promise<{ policy: Policy; version: number }> {
   const seed = { kind: "seed" as const, by: "policy file", changes: ["initial policy from the --policy file"], document: fileDocument };
   // Shared stores seed atomically: brokers of a fleet starting together make one version 1, not three.
   const shared = repository.seedIfEmpty ? await repository.seedIfEmpty(seed) : undefined;
@@ -107,12 +118,22 @@ export async function initialPolicy(repository: PolicyRepository, filePolicy: Po
     const seeded = await repository.append(seed);
     return { policy: filePolicy, version: seeded.version };
   }
+  // Compared with sorted keys: PostgreSQL's jsonb keeps a document's keys in its own order.
+  const same = canonicalJson(latest.document) === canonicalJson(fileDocument);
+  if (!same && mode === "file") {
+    const changes = policyDiff(latest.document as PolicyFile, fileDocument as PolicyFile);
+    const stored = await repository.append({ kind: "push", by: "policy file (--policy-mode file)", changes, document: fileDocument, comment: "served from the --policy file at start-up" });
+    logger.info({ version: stored.version, replaced: latest.version, changes }, "the --policy file differs from the stored policy: stored and serving it (--policy-mode file)");
+    process.stderr.write(`tollgate serve: serving the --policy file as policy version ${stored.version} (--policy-mode file; it replaced version ${latest.version})\n`);
+    return { policy: filePolicy, version: stored.version };
+  }
   const stored = parsePolicy(latest.document);
   if (!stored.ok) throw new Error(`stored policy version ${latest.version} no longer validates: ${formatPolicyProblems(stored.problems).join("; ")}`);
-  // Compared with sorted keys: PostgreSQL's jsonb keeps a document's keys in its own order.
-  if (canonicalJson(latest.document) !== canonicalJson(fileDocument)) {
-    logger.warn({ version: latest.version }, `the data dir holds policy version ${latest.version} (pushed later); serving it, not the --policy file`);
-    process.stderr.write(`tollgate serve: serving stored policy version ${latest.version}; the --policy file only seeds an empty store\n`);
+  if (!same) {
+    const origin = latest.kind === "seed" ? `the seed from an earlier --policy file, ${latest.createdAt}` : `a ${latest.kind} by ${latest.by}, ${latest.createdAt}`;
+    const why = `serving stored policy version ${latest.version} (${origin}), not the --policy file, which differs: the file only seeds an empty store. To serve the file, push it (tollgate policy push) or start with --policy-mode file`;
+    logger.warn({ version: latest.version, kind: latest.kind, storedAt: latest.createdAt }, why);
+    process.stderr.write(`tollgate serve: ${why}\n`);
   }
   return { policy: stored.policy, version: latest.version };
 }
