@@ -93,8 +93,8 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
 
   adminOptions(program.command("usage").description("Spend and tokens from a running broker's ledger, as a table."))
     .addOption(new Option("--group-by <dimension>", "rows per").choices(["team", "user", "model", "project", "day"]).default("team"))
-    .addOption(new Option("--from <time>", "start (ISO date or time; default: 30 days ago)"))
-    .addOption(new Option("--to <time>", "end (ISO date or time; default: now)"))
+    .addOption(new Option("--from <time>", "start: a date (a day in the policy's time zone) or a time with its offset (default: 30 days ago)"))
+    .addOption(new Option("--to <time>", "end: a date (through the end of that day in the policy's time zone) or a time with its offset (default: now)"))
     .action((options: Record<string, unknown>) => run(() => usageCommand(flagNames(options))));
 
   adminOptions(program.command("deployments").description("Each deployment's state (healthy / cooling down), requests in flight, recent errors and latency.")).action(

@@ -111,7 +111,7 @@ export function adminRouter(deps: AdminDeps): Router {
   });
 
   router.get("/usage", async (req, res) => {
-    const params = parseUsageQuery(req, ["day", "model", "project", "user", "team"], "team");
+    const params = parseUsageQuery(req, ["day", "model", "project", "user", "team"], "team", deps.policy.current().timezone);
     const filter: { user?: string; team?: string } = {};
     if (typeof req.query.user === "string") filter.user = req.query.user;
     if (typeof req.query.team === "string") filter.team = req.query.team;

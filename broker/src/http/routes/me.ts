@@ -79,8 +79,9 @@ export function meHandler(deps: MeDeps) {
 export function meUsageHandler(deps: MeDeps) {
   return async (req: Request, res: Response): Promise<void> => {
     const user = caller(res);
-    const params = parseUsageQuery(req, ["day", "model", "project"], "day");
-    res.json(await usageReport(deps.ledger, deps.policy.current(), params, { user: user.name }));
+    const policy = deps.policy.current();
+    const params = parseUsageQuery(req, ["day", "model", "project"], "day", policy.timezone);
+    res.json(await usageReport(deps.ledger, policy, params, { user: user.name }));
   };
 }
 

@@ -11,6 +11,7 @@ import {
   type UsageRow,
 } from "@tollgate/shared";
 import { invalidRequest } from "../../errors.js";
+import { startOfLocalDate } from "../../time/zone-calendar.js";
 import type { UsageLedger, UsageRecord } from "../../ledger/types.js";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -21,19 +22,35 @@ export interface UsageQueryParams {
   groupBy: UsageGroupBy;
 }
 
-/** `from`/`to` (ISO dates or times; default: the last 30 days) and `groupBy`, validated. */
-export function parseUsageQuery(req: Request, allowed: readonly UsageGroupBy[], fallback: UsageGroupBy): UsageQueryParams {
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * `from`/`to` and `groupBy`, validated. A date alone is a day in the policy's time zone (as budgets
+ * and the day rows are): `from` its start, `to` its end, so from=to=2026-12-01 is that whole day.
+ * A time needs its offset (`Z` or `+01:00`): without one it would mean the broker host's zone.
+ * Default: the last 30 days.
+ */
+export function parseUsageQuery(req: Request, allowed: readonly UsageGroupBy[], fallback: UsageGroupBy, timeZone: string): UsageQueryParams {
   const text = (name: string): string | undefined => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
-  const time = (name: string, otherwise: number): number => {
-    const value = text(name);
+  const time = (name: "from" | "to", otherwise: number): number => {
+    const value = text(name)?.trim();
     if (value === undefined || value === "") return otherwise;
+    const date = DATE_ONLY.exec(value);
+    if (date) {
+      const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+      const check = new Date(Date.UTC(year, month - 1, day));
+      if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw invalidRequest(`${name}: ${value} is not a date.`, name, "invalid_query");
+      return startOfLocalDate(timeZone, year, month, name === "from" ? day : day + 1);
+    }
     const parsed = Date.parse(value);
-    if (Number.isNaN(parsed)) throw invalidRequest(`${name} must be an ISO date or time, e.g. 2026-11-01 or 2026-11-01T00:00:00Z; got "${value}".`, name);
+    if (Number.isNaN(parsed)) throw invalidRequest(`${name} must be a date (2026-11-01, a day in the policy's time zone ${timeZone}) or a time with its offset (2026-11-01T09:00:00Z); got "${value}".`, name, "invalid_query");
+    if (!HAS_ZONE.test(value)) throw invalidRequest(`${name}: "${value}" has no offset; add Z or one such as +01:00 (or give a date alone, a day in ${timeZone}).`, name, "invalid_query");
     return parsed;
   };
   const to = time("to", Date.now());
   const from = time("from", to - 30 * DAY_MS);
-  if (from >= to) throw invalidRequest("from must be before to.", "from");
+  if (from >= to) throw invalidRequest("from must be before to.", "from", "invalid_query");
   const groupByText = text("groupBy") ?? fallback;
   const groupBy = adminUsageGroupBySchema.safeParse(groupByText);
   if (!groupBy.success || !allowed.includes(groupBy.data)) {
