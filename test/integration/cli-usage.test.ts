@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, runCli, tempDir } from "../support/broker-process.js";
 import { startHarness, TEST_ADMIN_TOKEN, type Harness } from "../support/harness.js";
 
-const COMMANDS = [[], ["serve"], ["policy"], ["policy", "validate"], ["policy", "push"], ["policy", "diff"], ["key"], ["key", "create"], ["usage"], ["deployments"]];
+const COMMANDS = [[], ["serve"], ["policy"], ["policy", "validate"], ["policy", "push"], ["policy", "diff"], ["key"], ["key", "create"], ["iam-policy"], ["usage"], ["deployments"]];
 
 let h: Harness;
 beforeAll(async () => {
@@ -39,6 +39,21 @@ describe("tollgate --help and --version", () => {
     const missing = await runCli(["serve"]);
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/required option '--policy <file>' not specified/);
+  });
+});
+
+describe("tollgate iam-policy", () => {
+  it("prints the IAM for a policy file, as sections or as one JSON object", async () => {
+    const sample = join(REPO_ROOT, "shared/examples/policy.sample.json");
+    const text = await runCli(["iam-policy", "--policy", sample, "--instance-role-arn", "arn:aws:iam::111111111111:role/tollgate"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/^# Attach to the broker hosts' instance role \(arn:aws:iam::111111111111:role\/tollgate\):/);
+    const json = await runCli(["iam-policy", "--policy", sample, "--json"]);
+    const iam = JSON.parse(json.stdout) as { instanceRole: { Statement: Array<{ Resource: string[] }> }; roles: unknown[] };
+    expect(iam.instanceRole.Statement[0]!.Resource).toContain("arn:aws:bedrock:us-east-1:*:inference-profile/us.anthropic.claude-sonnet-4-5-20250929-v1:0");
+    const bad = await runCli(["iam-policy", "--policy", sample, "--account-id", "12"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr.trim()).toBe('tollgate: --account-id must be 12 digits, got "12"');
   });
 });
 

@@ -2,6 +2,7 @@
 // `--help` on every command, `--version`, and docs/configuration.md are all generated from here.
 import { Command, Option } from "commander";
 import { deploymentsCommand } from "./deployments.js";
+import { iamPolicyCommand } from "./iam-policy.js";
 import { keyCreateCommand } from "./key-create.js";
 import { policyDiffCommand, policyPushCommand } from "./policy-push.js";
 import { policyValidateCommand } from "./policy-validate.js";
@@ -90,6 +91,15 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .description("Make a new user key; prints it once, and the hash line for the policy.")
     .addOption(new Option("--user <name>", "the user it is for (names the policy entry to paste into)"))
     .action((options: Record<string, unknown>) => run(() => keyCreateCommand(flagNames(options))));
+
+  program
+    .command("iam-policy")
+    .description("Print the least-privilege IAM for a policy: the instance role's policy (the models and profiles its routes call, and sts:AssumeRole on exactly its roles), and each assumed role's permissions and trust policy.")
+    .addOption(new Option("--policy <file>", "the policy file").makeOptionMandatory())
+    .addOption(new Option("--instance-role-arn <arn>", "the broker hosts' instance role, named in each assumed role's trust policy (default: a placeholder)"))
+    .addOption(new Option("--account-id <id>", "the account of the deployments that use the instance role (default: any)"))
+    .addOption(new Option("--json", "one JSON object: instanceRole, roles[{roleArn, permissions, trust}]"))
+    .action((options: Record<string, unknown>) => run(() => iamPolicyCommand(flagNames(options))));
 
   adminOptions(program.command("usage").description("Spend and tokens from a running broker's ledger, as a table."))
     .addOption(new Option("--group-by <dimension>", "rows per").choices(["team", "user", "model", "project", "day"]).default("team"))
