@@ -75,3 +75,19 @@ describe("shared/examples/policy.sample.json", () => {
     expect(userByKeyHash.size).toBe(0);
   });
 });
+
+describe("docs/policy.md", () => {
+  it("is up to date with the schema (run `npm run schema` to regenerate)", async () => {
+    const { renderPolicyReference } = await import("./policy-reference.js");
+    const written = readFileSync(new URL("../../../docs/policy.md", import.meta.url), "utf8");
+    expect(written).toBe(renderPolicyReference());
+  });
+
+  it("has a row for every field of the sample policy, with its meaning", async () => {
+    const { renderPolicyReference } = await import("./policy-reference.js");
+    const doc = renderPolicyReference();
+    for (const path of ["timezone", "models.<name>.route[].modelId", "teams.<name>.limits.dailyUsd", "users.<name>.keys", "defaults.userLimits"]) {
+      expect(doc, path).toMatch(new RegExp(`^\\| \`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\` \\| [^|]+ \\|[^|]*\\| [^|]{10,}`, "m"));
+    }
+  });
+});
