@@ -1,6 +1,6 @@
 // `npm run demo`: the broker with the sample policy against the local Bedrock emulator (no AWS
 // account needed), plus a first request to show it works and how to point Cline or curl at it.
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { generateApiKey, keyHashEntry } from "@tollgate/shared";
 import { startEmulator } from "../emulator/index.js";
@@ -30,6 +30,7 @@ try {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
   process.stderr.write(`(is port ${port} busy? run with TOLLGATE_PORT=0 to pick a free one)\n`);
   await emulator.close();
+  rmSync(dir, { recursive: true, force: true });
   process.exit(1);
 }
 broker.child.stdout?.pipe(process.stdout);
@@ -46,7 +47,7 @@ const answer = (await (
 
 process.stdout.write(`
 Tollgate broker: ${broker.url}  (Bedrock emulator: ${emulator.url})
-Policy: ${policyFile} (the sample policy plus user "demo")
+Policy: ${policyFile} (the sample policy plus user "demo"; this directory is removed when you stop)
 Demo user's key: ${apiKey}
 Admin token:     ${adminToken}
 Models: ${models.data.map((model) => model.id).join(", ")}
@@ -70,6 +71,8 @@ Press Ctrl-C to stop.
 const stop = async (): Promise<void> => {
   await broker.stop("SIGTERM");
   await emulator.close();
+  // The demo's policy, key hash and ledger: nothing of a demo run stays behind in the temp dir.
+  rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 };
 process.once("SIGINT", () => void stop());
