@@ -163,7 +163,7 @@ describe("the admin API", () => {
     expect(bad.stdout).toMatch(/^bogus: /m);
     const usage = await runCli(["usage", "--url", h.broker.url, "--group-by", "user"], env);
     expect(usage.code).toBe(0);
-    expect(usage.stdout).toMatch(/^user\s+requests\s+input/m);
+    expect(usage.stdout).toMatch(/^user\s+requests\s+uncached input\s+cache read\s+cache write\s+output/m);
     expect(usage.stdout).toMatch(/^tester\s+\d+/m);
     expect(usage.stdout).toMatch(/^total\s+\d+/m);
     const refused = await runCli(["usage", "--url", h.broker.url], { TOLLGATE_ADMIN_TOKEN: TEST_KEY });

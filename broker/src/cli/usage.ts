@@ -17,7 +17,8 @@ export async function usageCommand(values: OptionValues): Promise<number> {
 }
 
 export function renderTable(usage: UsageResponse): string {
-  const header = [usage.groupBy, "requests", "input", "cache read", "cache write", "output", "cost USD", "cache saved USD"];
+  // "uncached input": the ledger's inputTokens; prompt_tokens in OpenAI's usage is it plus cache read and write.
+  const header = [usage.groupBy, "requests", "uncached input", "cache read", "cache write", "output", "cost USD", "cache saved USD"];
   const row = (key: string, r: Omit<UsageResponse["rows"][number], "key">): string[] => [
     key,
     String(r.requests),

@@ -35,7 +35,7 @@ describe("formatResetsIn", () => {
 
 describe("formatTokenTriple", () => {
   it("is compact to read and exact to hear", () => {
-    expect(formatTokenTriple(100_000, 0, 4000)).toEqual({ text: "100k / 0 / 4.0k", exact: "100,000 in, 0 cached, 4,000 out" });
-    expect(formatTokenTriple(2_500_000, 1234, 999)).toEqual({ text: "2.5M / 1.2k / 999", exact: "2,500,000 in, 1,234 cached, 999 out" });
+    expect(formatTokenTriple(100_000, 0, 4000)).toEqual({ text: "100k / 0 / 4.0k", exact: "100,000 uncached in, 0 cache read, 4,000 out" });
+    expect(formatTokenTriple(2_500_000, 1234, 999)).toEqual({ text: "2.5M / 1.2k / 999", exact: "2,500,000 uncached in, 1,234 cache read, 999 out" });
   });
 });

@@ -54,6 +54,6 @@ export function formatMs(ms: number | null | undefined): string {
 export function formatTokenTriple(input: number, cached: number, output: number): { text: string; exact: string } {
   return {
     text: `${formatCompact(input)} / ${formatCompact(cached)} / ${formatCompact(output)}`,
-    exact: `${formatCount(input)} in, ${formatCount(cached)} cached, ${formatCount(output)} out`,
+    exact: `${formatCount(input)} uncached in, ${formatCount(cached)} cache read, ${formatCount(output)} out`,
   };
 }

@@ -52,12 +52,16 @@ export const modelEntrySchema = z.object({
 export const modelListSchema = z.object({ object: z.literal("list"), data: z.array(modelEntrySchema) });
 
 export const usageGroupBySchema = z.enum(["day", "model", "project"]);
+/** One meaning of the token words everywhere (ledger, API, CLI, docs). */
+const UNCACHED_INPUT =
+  "Input tokens billed at the full input price: not read from or written to the prompt cache. OpenAI's prompt_tokens = inputTokens + cacheReadTokens + cacheWriteTokens.";
+
 export const adminUsageGroupBySchema = z.enum(["day", "model", "project", "user", "team"]);
 
 export const usageRowSchema = z.object({
   key: z.string(),
   requests: z.number(),
-  inputTokens: z.number(),
+  inputTokens: z.number().describe(UNCACHED_INPUT),
   cacheReadTokens: z.number(),
   cacheWriteTokens: z.number(),
   outputTokens: z.number(),
@@ -85,7 +89,7 @@ export const requestRecordSchema = z.object({
   deployment: z.string().nullable(),
   status: z.enum(["ok", "error", "cancelled"]),
   httpStatus: z.number(),
-  inputTokens: z.number(),
+  inputTokens: z.number().describe(UNCACHED_INPUT),
   cacheReadTokens: z.number(),
   cacheWriteTokens: z.number(),
   outputTokens: z.number(),
