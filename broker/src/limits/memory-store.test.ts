@@ -552,3 +552,17 @@ describe("transfer (a fallback model serves the request)", () => {
     expect(store.openTickets()).toBe(0);
   });
 });
+
+describe("MemoryLimitStore settle during an idle sweep", () => {
+  it("keeps a request's spend when it settles just as the sweep finds its scopes otherwise idle", () => {
+    let now = Date.UTC(2026, 10, 24, 12, 0, 0);
+    const store = new MemoryLimitStore({ timeZone: "UTC", now: () => now });
+    const scopes = [{ scope: { kind: "user" as const, name: "ann" }, label: "user ann", limits: { dailyUsd: 1 } }];
+    const admission = store.admit({ scopes, estimatedTokens: 0, estimatedCostPicoUsd: 0 });
+    if (!admission.ok) throw new Error("refused");
+    now += 61_000; // past the sweep interval and the window
+    store.settle(admission.ticket, { tokens: 0, costPicoUsd: 1_000_000 });
+    const [status] = store.status(scopes);
+    expect(status!.limits.dailyUsd!.used).toBeCloseTo(0.000001, 9);
+  });
+});

@@ -197,12 +197,14 @@ export class MemoryLimitStore implements LimitStore {
   settle(ticket: Ticket, actual: ActualUsage): void {
     const reservation = this.open.get(ticket.id);
     if (reservation === undefined) return;
+    // Before freeing the slot: a sweep now must still see these scopes in flight, or it drops them as
+    // idle and the spend below lands on states no longer in the maps (found by the Redis differential test).
+    const now = this.now();
+    this.advance(now);
     this.unreserve(ticket.id, reservation);
     // After freeing the slot: a caller's bad numbers must not leak a concurrency slot.
     checkAmount(actual.tokens, "tokens");
     checkAmount(actual.costPicoUsd, "costPicoUsd");
-    const now = this.now();
-    this.advance(now);
     // Tokens count from completion, as the ledger records them, so `restore` rebuilds the same window.
     for (const state of reservation.states) {
       state.window.expire(now);
