@@ -1,5 +1,5 @@
 // Regenerates shared/policy.schema.json and docs/policy.md from the zod schema: `npm run schema`.
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { renderPolicySchemaJson } from "../src/policy/json-schema.js";
 import { renderPolicyReference } from "../src/policy/policy-reference.js";
@@ -8,5 +8,6 @@ const target = fileURLToPath(new URL("../policy.schema.json", import.meta.url));
 writeFileSync(target, renderPolicySchemaJson());
 console.log(`wrote ${target}`);
 const reference = fileURLToPath(new URL("../../docs/policy.md", import.meta.url));
-writeFileSync(reference, renderPolicyReference());
+const sample: unknown = JSON.parse(readFileSync(new URL("../examples/policy.sample.json", import.meta.url), "utf8"));
+writeFileSync(reference, renderPolicyReference(sample));
 console.log(`wrote ${reference}`);

@@ -77,15 +77,65 @@ describe("shared/examples/policy.sample.json", () => {
 });
 
 describe("docs/policy.md", () => {
+  const sample = (): unknown => JSON.parse(sharedFile("examples/policy.sample.json"));
+
   it("is up to date with the schema (run `npm run schema` to regenerate)", async () => {
     const { renderPolicyReference } = await import("./policy-reference.js");
     const written = readFileSync(new URL("../../../docs/policy.md", import.meta.url), "utf8");
-    expect(written).toBe(renderPolicyReference());
+    expect(written).toBe(renderPolicyReference(sample()));
+  });
+
+  it("gives every field that holds a value an example", async () => {
+    const { policyReferenceRows } = await import("./policy-reference.js");
+    const missing = policyReferenceRows(sample()).filter((row) => row.leaf && row.example === "").map((row) => row.path);
+    expect(missing).toEqual([]);
+  });
+
+  it("takes the sample's value as a field's example where the sample uses it", async () => {
+    const { policyReferenceRows } = await import("./policy-reference.js");
+    const rows = new Map(policyReferenceRows(sample()).map((row) => [row.path, row.example]));
+    expect(rows.get("timezone")).toBe('`"America/New_York"`');
+    expect(rows.get("models.<name>.fallbacks")).toBe('`["claude-sonnet-4", "claude-haiku-4-5"]`');
+    expect(rows.get("teams.<name>.limits.dailyUsd")).toBe("`200`");
+    expect(rows.get("defaults")).toBe("");
+  });
+
+  it("shows examples for the fields the sample leaves out that the broker accepts, all together", async () => {
+    const { FIELD_EXAMPLES, ILLUSTRATIVE_EXAMPLES } = await import("./policy-reference.js");
+    const document = sample() as Record<string, unknown>;
+    // Put each example into the first entry of every map and the last item of every list.
+    for (const [path, value] of Object.entries(FIELD_EXAMPLES)) {
+      if (ILLUSTRATIVE_EXAMPLES.has(path) || path.endsWith("[]")) continue;
+      let node = document;
+      const segments = path.split(".");
+      for (const [index, segment] of segments.entries()) {
+        const last = index === segments.length - 1;
+        const name = segment.replace(/\[\]$/, "");
+        if (last) {
+          node[name] = value;
+          break;
+        }
+        if (name === "<name>") {
+          node = Object.values(node)[0] as Record<string, unknown>;
+          continue;
+        }
+        node[name] ??= {};
+        const child = node[name];
+        node = (segment.endsWith("[]") ? (child as unknown[]).at(-1) : child) as Record<string, unknown>;
+      }
+    }
+    // weight only applies to weighted routing.
+    ((document.models as Record<string, Record<string, unknown>>)["claude-sonnet-4-5"]!).strategy = "weighted";
+    const result = parsePolicyJson(JSON.stringify(document));
+    expect(result.ok ? [] : formatPolicyProblems(result.problems)).toEqual([]);
+    const model = result.ok ? result.policy.models.get("claude-sonnet-4-5") : undefined;
+    expect(model?.route[1]?.weight).toBe(FIELD_EXAMPLES["models.<name>.route[].weight"]);
+    expect(model?.route[0]?.pricing.cacheWrite).toBe(FIELD_EXAMPLES["models.<name>.pricing.cacheWrite"]);
   });
 
   it("has a row for every field of the sample policy, with its meaning", async () => {
     const { renderPolicyReference } = await import("./policy-reference.js");
-    const doc = renderPolicyReference();
+    const doc = renderPolicyReference(sample());
     for (const path of ["timezone", "models.<name>.route[].modelId", "teams.<name>.limits.dailyUsd", "users.<name>.keys", "defaults.userLimits"]) {
       expect(doc, path).toMatch(new RegExp(`^\\| \`${path.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\` \\| [^|]+ \\|[^|]*\\| [^|]{10,}`, "m"));
     }
