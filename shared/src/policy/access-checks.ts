@@ -36,6 +36,17 @@ export function checkAccess(document: unknown): RawProblem[] {
     }
   }
 
+  // Teams an exporter receives prompt text for must exist: a typo would silently capture nothing.
+  for (const [exporterName, rawExporter] of Object.entries(asRecord(asRecord(root.telemetry).exporters))) {
+    const teamsList = asRecord(asRecord(rawExporter).content).teams;
+    if (!Array.isArray(teamsList)) continue;
+    teamsList.forEach((team, index) => {
+      if (typeof team === "string" && team !== "*" && !(team in teams)) {
+        report(["telemetry", "exporters", exporterName, "content", "teams", index], `unknown team "${team}"; teams: ${Object.keys(teams).join(", ") || "(none)"}`);
+      }
+    });
+  }
+
   const firstPathByKeyHash = new Map<string, PathSegment[]>();
   for (const [userName, rawUser] of Object.entries(asRecord(root.users))) {
     const user = asRecord(rawUser);

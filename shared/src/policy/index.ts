@@ -41,3 +41,11 @@ export { policyDiff } from "./diff.js";
 export { formatJsonPath } from "./json-path.js";
 export { policyJsonSchema, renderPolicySchemaJson } from "./json-schema.js";
 export { lockoutWarning } from "./lockout.js";
+export {
+  EXPORTER_NAME_PATTERN,
+  telemetrySchema,
+  type ContentCapture,
+  type ExporterEntry,
+  type SecretRef,
+  type TelemetryEntry,
+} from "./telemetry-schema.js";

@@ -103,7 +103,8 @@ describe("docs/policy.md", () => {
   it("shows examples for the fields the sample leaves out that the broker accepts, all together", async () => {
     const { FIELD_EXAMPLES, ILLUSTRATIVE_EXAMPLES } = await import("./policy-reference.js");
     const document = sample() as Record<string, unknown>;
-    // Put each example into the first entry of every map and the last item of every list.
+    // Put each example into the first entry of every map that has the next field (else the first entry),
+    // and the last item of every list.
     for (const [path, value] of Object.entries(FIELD_EXAMPLES)) {
       if (ILLUSTRATIVE_EXAMPLES.has(path) || path.endsWith("[]")) continue;
       let node = document;
@@ -112,11 +113,13 @@ describe("docs/policy.md", () => {
         const last = index === segments.length - 1;
         const name = segment.replace(/\[\]$/, "");
         if (last) {
-          node[name] = value;
+          node[name === "<name>" ? "x-example" : name] = value;
           break;
         }
         if (name === "<name>") {
-          node = Object.values(node)[0] as Record<string, unknown>;
+          const next = segments[index + 1]!.replace(/\[\]$/, "");
+          const entries = Object.values(node) as Array<Record<string, unknown>>;
+          node = entries.find((entry) => next in entry) ?? entries[0]!;
           continue;
         }
         node[name] ??= {};

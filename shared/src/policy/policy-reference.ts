@@ -36,6 +36,7 @@ export const FIELD_EXAMPLES: Readonly<Record<string, unknown>> = {
   "users.<name>.keys": ["sha256:<hex SHA-256 of the key, from tollgate key create>"],
   "users.<name>.keys[]": "sha256:<hex SHA-256 of the key, from tollgate key create>",
   "users.<name>.disabled": true,
+  "telemetry.exporters.<name>.headers.<name>": "tollgate-broker",
 };
 
 /** Fields whose example cannot be a working value: a key hash in the docs would be a key someone has. */
@@ -67,9 +68,14 @@ function showable(value: unknown): boolean {
 // example for the same field in the others.
 const LIMITS_OBJECTS = ["teams.<name>.limits", "teams.<name>.modelLimits.<name>", "users.<name>.limits", "defaults.userLimits", "defaults.teamLimits"];
 
+// Secrets by reference too: {"env": …} or {"file": …} wherever one is asked for.
+const SECRET_REFS = ["telemetry.exporters.<name>.secretKey", "telemetry.exporters.<name>.auth.bearer", "telemetry.exporters.<name>.headers.<name>"];
+
 function sampleValue(sample: unknown, path: string): unknown {
   const exact = valuesAtPath(sample, path).find(showable);
   if (exact !== undefined) return exact;
+  const secret = SECRET_REFS.find((prefix) => path === `${prefix}.env` || path === `${prefix}.file`);
+  if (secret) return SECRET_REFS.flatMap((prefix) => valuesAtPath(sample, `${prefix}.${path.slice(secret.length + 1)}`)).find(showable);
   const limits = LIMITS_OBJECTS.find((prefix) => path.startsWith(`${prefix}.`) && !path.slice(prefix.length + 1).includes("."));
   if (!limits) return undefined;
   const field = path.slice(limits.length + 1);
@@ -87,6 +93,7 @@ function exampleFor(row: Row, sample: unknown): string {
 
 function typeOf(schema: Schema): string {
   if (Array.isArray(schema.anyOf)) return (schema.anyOf as Schema[]).map(typeOf).join(" or ");
+  if (Array.isArray(schema.oneOf)) return (schema.oneOf as Schema[]).map(typeOf).join(" or ");
   if (Array.isArray(schema.enum)) return (schema.enum as unknown[]).map((value) => JSON.stringify(value)).join(" | ");
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.type === "array") return `array of ${typeOf((schema.items as Schema | undefined) ?? {})}`;
@@ -108,7 +115,7 @@ function rulesOf(schema: Schema): string[] {
 }
 
 function walk(schema: Schema, path: string, required: boolean, rows: Row[]): void {
-  const options0 = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : [schema];
+  const options0 = Array.isArray(schema.anyOf) ? (schema.anyOf as Schema[]) : Array.isArray(schema.oneOf) ? (schema.oneOf as Schema[]) : [schema];
   const holdsFields = (option: Schema): boolean => option.type === "object" && Boolean(option.properties || (option.additionalProperties && typeof option.additionalProperties === "object"));
   const leaf = options0.every((option) => !holdsFields(option) && !(option.type === "array" && holdsFields((option.items as Schema | undefined) ?? {})));
   if (path !== "") rows.push({ path, type: typeOf(schema), required, description: String(schema.description ?? ""), rules: rulesOf(schema), leaf });
@@ -142,7 +149,14 @@ function referenceRows(schema: Schema, sample: unknown): Array<Row & { example: 
   walk(schema, "", true, rows);
   // The same path can appear from several anyOf branches: keep the first.
   const seen = new Set<string>();
-  return rows.filter((row) => (seen.has(row.path) ? false : (seen.add(row.path), true))).map((row) => ({ ...row, example: exampleFor(row, sample) }));
+  // …except that the branches' types add up (an exporter's `type` is "langfuse", "mlflow" or "otlp").
+  const types = new Map<string, string[]>();
+  const descriptions = new Map<string, string[]>();
+  for (const row of rows) {
+    types.set(row.path, [...new Set([...(types.get(row.path) ?? []), row.type])]);
+    descriptions.set(row.path, [...new Set([...(descriptions.get(row.path) ?? []), row.description].filter(Boolean))]);
+  }
+  return rows.filter((row) => (seen.has(row.path) ? false : (seen.add(row.path), true))).map((row) => ({ ...row, type: types.get(row.path)!.join(" or "), description: descriptions.get(row.path)!.join(" · ") })).map((row) => ({ ...row, example: exampleFor(row, sample) }));
 }
 
 /** Each field's path, whether it is a leaf, and the example the reference shows. */

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { telemetrySchema } from "./telemetry-schema.js";
 import {
   defaultsSchema,
   teamEntrySchema,
@@ -219,6 +220,7 @@ export const policyFileSchema = z
       .optional()
       .describe("Who may call Tollgate, keyed by user name. With no users every request is refused."),
     defaults: defaultsSchema.optional(),
+    telemetry: telemetrySchema.optional(),
   })
   .meta({
     title: "Tollgate policy",
