@@ -25,6 +25,12 @@ import { healthz, readyz } from "./http/routes/health.js";
 import type { InFlightRequests } from "./lifecycle/in-flight.js";
 import type { DeploymentHealthRegistry } from "./routing/deployment-health.js";
 import type { FleetStatus } from "./http/routes/health.js";
+import type { BrokerMetrics } from "./metrics/broker-metrics.js";
+import type { RequestObserver } from "./http/routes/chat-completions.js";
+
+/** Who may scrape /metrics: admins (the admin token, as Prometheus' credentials_file), anyone, or no one. */
+export const METRICS_ACCESS = ["admin-token", "open", "off"] as const;
+export type MetricsAccess = (typeof METRICS_ACCESS)[number];
 
 export interface AppDeps {
   policy: PolicyStore;
@@ -45,6 +51,10 @@ export interface AppDeps {
   maxBodyBytes: number;
   /** Chat requests open at once; past it new ones get 503 `overloaded`. */
   openRequests: OpenRequestLimit;
+  metrics?: BrokerMetrics | undefined;
+  metricsAccess?: MetricsAccess | undefined;
+  /** Traces and metrics of chat requests. */
+  observer?: RequestObserver | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -65,6 +75,31 @@ export function createApp(deps: AppDeps): Express {
 
   app.get("/healthz", healthz);
   app.get("/readyz", readyz(deps));
+  const metrics = deps.metrics;
+  const metricsAccess = deps.metricsAccess ?? "admin-token";
+  if (metrics && metricsAccess !== "off") {
+    const scrape: express.RequestHandler = (_req, res, next) => {
+      metrics.text().then(({ contentType, body }) => res.type(contentType).send(body), next);
+    };
+    if (metricsAccess === "open") app.get("/metrics", scrape);
+    else app.get("/metrics", requireAdmin(deps.adminToken), scrape);
+    // Every chat request once its response is done, refusals (401, 403, 429, 402 …) included.
+    app.use("/v1/chat/completions", (req, res, next) => {
+      if (req.method === "POST") {
+        res.on("close", () => {
+          const identity = res.locals.identity;
+          metrics.countRequest({
+            model: res.locals.model ?? "",
+            team: identity?.user.team ?? "",
+            user: identity?.user.name,
+            status: res.locals.cancelled ? 499 : res.statusCode,
+            code: res.locals.cancelled ? "client_cancelled" : (res.locals.errorCode ?? null),
+          });
+        });
+      }
+      next();
+    });
+  }
 
   // Invalid UTF-8 is refused rather than silently replaced with U+FFFD and sent on to Bedrock.
   const jsonTypes = ["application/json", "application/*+json"];
@@ -76,7 +111,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(requireUser(deps.policy));
   v1.get("/models", modelsHandler(deps.policy));
   v1.get("/models/*id", modelHandler(deps.policy));
-  const chat = chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter });
+  const chat = chatCompletionsHandler({ policy: deps.policy, chat: deps.chat, meter: deps.meter, observer: deps.observer });
   v1.post("/chat/completions", refuseWhileDraining(deps.inFlight), deps.openRequests.middleware(), json, (req, res) => deps.inFlight.track(() => chat(req, res)));
   const me = { policy: deps.policy, limits: deps.limits, ledger: deps.ledger };
   v1.get("/me", meHandler(me));

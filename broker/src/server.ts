@@ -34,6 +34,11 @@ import { MemoryPolicyStore } from "./policy/policy-store.js";
 import { InFlightRequests } from "./lifecycle/in-flight.js";
 import { DeploymentHealthRegistry } from "./routing/deployment-health.js";
 import { Router } from "./routing/router.js";
+import { hostname } from "node:os";
+import type { MetricsAccess } from "./app.js";
+import { BrokerMetrics } from "./metrics/broker-metrics.js";
+import { TraceExport } from "./telemetry/trace-export.js";
+import type { ExportQueueOptions } from "./telemetry/export-queue.js";
 
 export interface BrokerConfig {
   host: string;
@@ -58,6 +63,12 @@ export interface BrokerConfig {
   headersTimeoutMs?: number;
   /** A client must send a whole request, headers and body, within this long (ms); 0 turns it off. */
   requestTimeoutMs?: number;
+  /** Who may read /metrics (default: the admin token). */
+  metricsAccess?: MetricsAccess;
+  /** The broker's version, on every span's resource. */
+  version?: string;
+  /** Trace export queues (tests shorten the intervals). */
+  traceQueue?: Partial<ExportQueueOptions>;
 }
 
 /** Above the keep-alive timeout, as load balancers expect of the server behind them. */
@@ -80,6 +91,8 @@ export interface RunningBroker {
 
 /** How long requests in flight may take to finish once shutdown starts (Cline streams run long). */
 export const DEFAULT_DRAIN_MS = 60_000;
+/** At shutdown: how long queued spans may take to reach their backends. */
+const TRACE_FLUSH_MS = 3_000;
 /** After cutting connections: time for the handlers to record what they had. */
 const ACCOUNTING_GRACE_MS = 10_000;
 
@@ -163,10 +176,31 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     );
   });
 
-  const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
+  // Traces to the exporters the policy names, re-read at every policy change; metrics of this broker.
+  const traces = new TraceExport({ logger: config.logger, serviceVersion: config.version ?? "dev", instanceId: config.fleet?.instanceId ?? hostname(), queue: config.traceQueue });
   const health = new DeploymentHealthRegistry();
-  const chat = new ChatService(upstream, new MemoryReasoningStore(), new Router(health));
   const inFlight = new InFlightRequests();
+  const metrics = new BrokerMetrics({
+    userLabel: () => policy.current().source.telemetry?.metrics?.userLabel === true,
+    inFlight: () => inFlight.size,
+    deployments: () => deploymentStates(policy, health).map((state) => ({ model: state.model, deployment: state.deployment, cooling: state.coolingDownUntil !== null })),
+    outboxRows: fleet ? () => fleet!.health().outbox.waitingRows : undefined,
+    exporters: () => traces.status(),
+  });
+  traces.setObserver(metrics);
+  traces.configure(policy.current().source.telemetry);
+  policy.onReplace((next) => traces.configure(next.source.telemetry));
+  accounting.onRefusal = (rejection, user) => metrics.countRefusal({ kind: rejection.kind, scopeLabel: rejection.scopeLabel, limit: rejection.limit, team: user.team });
+  const observer = {
+    capturesContent: (team: string) => traces.capturesContent(team),
+    finished: (trace: Parameters<TraceExport["record"]>[0]) => {
+      metrics.recordUsage(trace);
+      traces.record(trace);
+    },
+  };
+
+  const upstream = new BedrockUpstream(new BedrockClientPool({ ...DEFAULT_BEDROCK_CLIENT_OPTIONS, ...config.bedrock }));
+  const chat = new ChatService(upstream, new MemoryReasoningStore(), new Router(health));
   // Readiness checks the broker's own credentials in the region of the first deployment it serves.
   const credentialsRegion = (): string => [...policy.current().models.values()][0]?.route[0]?.region ?? "us-east-1";
   const app = createApp({
@@ -185,6 +219,9 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     checkCredentials: () => upstream.checkCredentials(credentialsRegion()),
     maxBodyBytes: config.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     openRequests: new OpenRequestLimit(config.maxOpenRequests ?? DEFAULT_MAX_OPEN_REQUESTS),
+    metrics,
+    metricsAccess: config.metricsAccess,
+    observer,
   });
 
   const headersTimeout = config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;
@@ -202,6 +239,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
   } catch (error) {
     upstream.destroy();
+    await traces.close(0);
     await (fleet ? fleet.close() : ledger.close());
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new StartupError(`port ${config.port} on ${config.host} is already in use`);
@@ -228,6 +266,8 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
       server.closeAllConnections();
       await closed;
       upstream.destroy();
+      // Every request has its spans queued by now: send them (briefly), then close the ledger.
+      await traces.close(TRACE_FLUSH_MS);
       await (fleet ? fleet.close() : ledger.close());
     },
   };

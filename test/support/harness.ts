@@ -43,12 +43,14 @@ export interface Harness {
 export interface HarnessOptions {
   policy?: unknown;
   brokerArgs?: string[];
+  /** More environment for the broker process (secrets named by the policy, …). */
+  env?: Record<string, string>;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const emulator = await startEmulator();
   const policyFile = writePolicyFile(options.policy ?? TEST_POLICY);
-  const env = { ...emulator.envFor(process.env), TOLLGATE_ADMIN_TOKEN: TEST_ADMIN_TOKEN };
+  const env = { ...emulator.envFor(process.env), TOLLGATE_ADMIN_TOKEN: TEST_ADMIN_TOKEN, ...options.env };
   const start = (dataDir?: string): Promise<BrokerProcess> =>
     startBrokerProcess({ policyFile, env, args: options.brokerArgs ?? [], ...(dataDir ? { dataDir } : {}) });
   let broker: BrokerProcess;

@@ -41,6 +41,8 @@ export class Meter {
   private readonly onAllCommitted: Array<() => void> = [];
   /** A time-zone change in progress: settles wait for it, so no spend is counted twice or lost. */
   private rebasing: Promise<void> | undefined;
+  /** Told of every refusal by a limit or budget (metrics). */
+  onRefusal: ((rejection: Rejection, user: UserPolicy) => void) | undefined;
 
   constructor(
     private readonly limits: LimitStore,
@@ -59,6 +61,7 @@ export class Meter {
     if (blocked) throw blocked;
     const admission = await this.limits.admit(admissionRequest(policy, user, prepared.call.model.name, prepared.translated, prepared.deployment.pricing));
     if (admission.ok) return { ticket: admission.ticket, headers: admission.headers };
+    this.onRefusal?.(admission, user);
     throw refusal(admission);
   }
 
@@ -70,7 +73,9 @@ export class Meter {
     const pricing = model.route[0]?.pricing;
     if (!pricing) return new ApiError({ status: 503, type: "server_error", code: "no_deployment", message: `model ${model.name} has no deployment` });
     const admission = await this.limits.transfer(ticket, admissionRequest(policy, user, model.name, translated, pricing));
-    return admission.ok ? admission.ticket : refusal(admission);
+    if (admission.ok) return admission.ticket;
+    this.onRefusal?.(admission, user);
+    return refusal(admission);
   }
 
   /**

@@ -11,6 +11,7 @@ import { toChatCompletion } from "../bedrock/response/non-stream.js";
 import { StreamTranslator } from "../bedrock/response/stream.js";
 import type { BedrockUpstream } from "../bedrock/upstream.js";
 import { attemptError, type Lease, type ModelGate, type Router } from "../routing/router.js";
+import type { AttemptRecord } from "../telemetry/request-trace.js";
 
 export interface ChatCall {
   requestId: string;
@@ -21,6 +22,8 @@ export interface ChatCall {
   user: UserPolicy;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** Filled with one record per deployment tried (for the trace). */
+  attempts?: AttemptRecord[] | undefined;
 }
 
 /** What a finished (or failed, or cancelled) call consumed and what served it. */
@@ -229,6 +232,7 @@ export class ChatService {
       translated,
       translate: (model: ModelPolicy) => this.translate(call, model),
       signal: call.signal,
+      attempts: call.attempts,
     };
   }
 

@@ -6,6 +6,7 @@ import { iamPolicyCommand } from "./iam-policy.js";
 import { keyCreateCommand } from "./key-create.js";
 import { policyDiffCommand, policyPushCommand } from "./policy-push.js";
 import { policyValidateCommand } from "./policy-validate.js";
+import { METRICS_ACCESS } from "../app.js";
 import { DEFAULT_DATA_DIR_TEXT, DEFAULT_PORT, defaultDataDir, serveCommand } from "./serve.js";
 import { usageCommand } from "./usage.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../app.js";
@@ -56,6 +57,7 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--request-timeout <seconds>", `time for a client to send its whole request (0: no limit; default ${DEFAULT_REQUEST_TIMEOUT_MS / 1000})`))
     .addOption(new Option("--drain-seconds <seconds>", "on SIGTERM, how long requests in flight may take to finish").default(String(DEFAULT_DRAIN_MS / 1000)))
     .addOption(new Option("--ledger-sync <mode>", "SQLite synchronous for the ledger: normal survives a killed broker, full also a power loss").choices(["normal", "full"]).default("normal"))
+    .addOption(new Option("--metrics <access>", "who may read Prometheus /metrics: admin-token (scrape with the admin token as a bearer credentials_file), open (anyone who reaches the port), off").choices([...METRICS_ACCESS]).default("admin-token"))
     .addOption(new Option("--bedrock-http2", "call Bedrock over HTTP/2 instead of HTTP/1.1 keep-alive").default(false))
     .addOption(new Option("--database-url <url>", "fleet mode: PostgreSQL URL (password inline or ?password_file=FILE; sslmode=disable|require|verify-full)").env("TOLLGATE_DATABASE_URL"))
     .addOption(new Option("--database-ca-file <file>", "fleet mode: CA bundle for PostgreSQL TLS (e.g. the RDS bundle)"))
@@ -64,7 +66,7 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--redis-key-prefix <prefix>", "fleet mode: prefix of every Redis key (default tollgate)"))
     .addOption(new Option("--instance-id <id>", "fleet mode: this broker's name in rows, logs and health (default: the host name)"))
     .addOption(new Option("--outbox-max-rows <n>", "fleet mode: unshipped rows at which new requests are refused while PostgreSQL is unreachable (default 2000000)"))
-    .action((options: Record<string, unknown>) => run(() => serveCommand(flagNames(options))));
+    .action((options: Record<string, unknown>) => run(() => serveCommand(flagNames(options), version)));
 
   const policy = program.command("policy").description("Check, compare and push policy files.");
   policy

@@ -3,6 +3,7 @@ import { homedir, hostname } from "node:os";
 import type { FleetConfig } from "../fleet/fleet-config.js";
 import { join } from "node:path";
 import type { OptionValues } from "./program.js";
+import { METRICS_ACCESS, type MetricsAccess } from "../app.js";
 import { createLogger } from "../log.js";
 import { AdminToken } from "../auth/admin-token.js";
 import { loadPolicyFileWithDocument, PolicyFileError } from "../policy/load-policy-file.js";
@@ -19,7 +20,7 @@ export function defaultDataDir(): string {
 }
 
 /** `tollgate serve` with its options (program.ts defines them, their defaults and their help). */
-export async function serveCommand(options: OptionValues): Promise<number> {
+export async function serveCommand(options: OptionValues, version = "dev"): Promise<number> {
   const text = (name: string): string | undefined => (typeof options[name] === "string" ? (options[name] as string) : undefined);
   const values = {
     policy: text("policy"),
@@ -93,6 +94,8 @@ export async function serveCommand(options: OptionValues): Promise<number> {
       ...(maxBodyBytes !== undefined ? { maxBodyBytes } : {}),
       ...(maxOpenRequests !== undefined ? { maxOpenRequests } : {}),
       bedrock: { httpVersion: values["bedrock-http2"] ? "2" : "1.1" },
+      metricsAccess: (METRICS_ACCESS as readonly string[]).includes(text("metrics") ?? "") ? (text("metrics") as MetricsAccess) : "admin-token",
+      version,
       ...timeouts,
       ...(fleet ? { fleet } : {}),
     });

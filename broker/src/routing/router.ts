@@ -10,6 +10,7 @@ import { AttemptSignal } from "./attempt-signal.js";
 import type { DeploymentHealth, DeploymentHealthRegistry } from "./deployment-health.js";
 import { failureKind } from "./failure-kind.js";
 import { orderDeployments, type Random } from "./order-deployments.js";
+import type { AttemptRecord } from "../telemetry/request-trace.js";
 
 export interface RouteTarget {
   model: ModelPolicy;
@@ -29,6 +30,8 @@ export interface RouteRequest {
   translate(model: ModelPolicy): BedrockRequest;
   /** Aborted when the client goes away. */
   signal: AbortSignal;
+  /** Filled with one record per deployment tried, for the request's trace. */
+  attempts?: AttemptRecord[] | undefined;
 }
 
 /** Where a request that failed last was tried: for its ledger row. */
@@ -55,6 +58,8 @@ export interface Lease {
   /** Failed attempts before this one. */
   fallbacks: number;
   attempt: AttemptSignal;
+  /** This attempt in the request's trace. */
+  record: AttemptRecord;
   /** The attempt succeeded (first token, or the whole answer), so later requests may prefer it. */
   succeeded(): void;
   /** The deployment failed after the first byte (mid-stream error, stall): counts for its health. */
@@ -116,12 +121,13 @@ export class Router {
           continue;
         }
         const target = targetOf(model, deployment, translated);
-        const lease = this.lease(target, failures, request.signal);
+        const lease = this.lease(target, failures, request.signal, request.attempts);
         try {
           const value = await attempt(lease);
           return { value, lease };
         } catch (error) {
           const apiError = attemptError(error, lease.attempt, target.ref);
+          lease.record.errorCode ??= apiError.code;
           lease.end();
           failedRouting.set(apiError, { model: model.name, deployment: deployment.id, fallbacks: failures });
           if (lease.attempt.cancelledByClient) throw apiError;
@@ -142,9 +148,20 @@ export class Router {
     throw lastError ?? allCoolingDown(requested, cooling, this.health.now());
   }
 
-  private lease(target: RouteTarget, fallbacks: number, parent: AbortSignal): Lease {
+  private lease(target: RouteTarget, fallbacks: number, parent: AbortSignal, attempts: AttemptRecord[] | undefined): Lease {
     const health = this.health.of(target.model.name, target.deployment.id);
     const started = this.health.now();
+    const record: AttemptRecord = {
+      model: target.model.name,
+      deployment: target.deployment.id,
+      modelId: target.deployment.modelId,
+      region: target.deployment.region,
+      roleArn: target.deployment.role?.arn,
+      startedAt: Date.now(),
+      endedAt: undefined,
+      errorCode: undefined,
+    };
+    attempts?.push(record);
     const attempt = new AttemptSignal(parent);
     let ended = false;
     let reported = false;
@@ -153,6 +170,7 @@ export class Router {
       target,
       fallbacks,
       attempt,
+      record,
       succeeded: () => {
         if (reported) return;
         reported = true;
@@ -161,12 +179,14 @@ export class Router {
       },
       failed: (error) => {
         reported = true;
+        record.errorCode ??= error.code;
         const now = this.health.now();
         health.failed(now, now - started, { code: error.code, message: error.message, retryAfterMs: bedrockRetryAfterMs(error) }, target.model.routing.cooldown);
       },
       end: () => {
         if (ended) return;
         ended = true;
+        record.endedAt = Date.now();
         health.inFlight--;
         attempt.dispose();
       },

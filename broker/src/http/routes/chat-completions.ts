@@ -1,7 +1,7 @@
 // POST /v1/chat/completions — OpenAI in, Bedrock out, streamed or not; admitted against the org's
 // limits first, and accounted in the ledger before the response completes.
 import type { Request, Response } from "express";
-import { chatCompletionRequestSchema, type ModelPolicy, type UserPolicy } from "@tollgate/shared";
+import { chatCompletionRequestSchema, costPicoUsd, type ModelPolicy, type UserPolicy } from "@tollgate/shared";
 import { Meter, statusOf } from "../../accounting/meter.js";
 import type { CallOutcome, ChatService } from "../../chat/chat-service.js";
 import { routingOf, type FailedRouting, type ModelGate } from "../../routing/router.js";
@@ -13,12 +13,26 @@ import { overheadHeader, type RequestContext } from "../request-context.js";
 import { endEventStream, startEventStream, writeEvent } from "../sse.js";
 import { parseBody } from "../validate.js";
 import { allowedModel } from "./model-access.js";
+import { OutputCollector } from "../../telemetry/output-collector.js";
+import type { AttemptRecord, RequestTrace } from "../../telemetry/request-trace.js";
+
+/** Telemetry's view of chat requests: traces and metrics, fed after the ledger row is committed. */
+export interface RequestObserver {
+  /** Does an exporter take prompt text for this team? Only then is the content kept. */
+  capturesContent(team: string): boolean;
+  /** Must not block or throw: it only enqueues. */
+  finished(trace: RequestTrace): void;
+}
 
 export interface ChatRouteDeps {
   policy: PolicyStore;
   chat: ChatService;
   meter: Meter;
+  observer?: RequestObserver | undefined;
 }
+
+/** A client session (the Cline task) for traces: same characters as a project. */
+const SESSION = /^[A-Za-z0-9 ._@:\/-]{1,128}$/;
 
 declare module "express-serve-static-core" {
   interface Locals {
@@ -65,7 +79,11 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     });
 
     const user = identity.user;
-    const prepared = deps.chat.prepare({ requestId: context.id, request, model, policy, user, signal: controller.signal });
+    const sessionHeader = req.headers["x-tollgate-session"];
+    const session = typeof sessionHeader === "string" && SESSION.test(sessionHeader.trim()) ? sessionHeader.trim() : null;
+    const attempts: AttemptRecord[] = [];
+    const collector = deps.observer?.capturesContent(user.team) ? new OutputCollector(request.messages) : undefined;
+    const prepared = deps.chat.prepare({ requestId: context.id, request, model, policy, user, signal: controller.signal, attempts });
     const admitStarted = performance.now();
     const admitted = await deps.meter.admit(policy, user, prepared);
     const admitMs = performance.now() - admitStarted;
@@ -79,7 +97,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
       charge.model = fallback.name;
       return undefined;
     };
-    const account = accountant(deps.meter, charge, context, user, identity.project, model.name);
+    const trace = { observer: deps.observer, attempts, session, maxTokens: request.max_completion_tokens ?? request.max_tokens ?? undefined, stream: request.stream === true, collector };
+    const account = accountant(deps.meter, charge, context, user, identity.project, model.name, trace);
 
     if (!request.stream) {
       let completed;
@@ -91,6 +110,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
         throw withServedBy(apiError, routingOf(error));
       }
       res.locals.outcome = completed.outcome;
+      collector?.addCompletion(completed.completion);
       const ledgerStarted = performance.now();
       await account(200, null, completed.outcome, false);
       const ledgerMs = performance.now() - ledgerStarted;
@@ -115,7 +135,10 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     res.locals.outcome = opened.outcome;
     startEventStream(res, { ...servedBy(opened.outcome), ...overheadHeader(context, opened.outcome.upstreamMs) });
     try {
-      for await (const chunk of opened.chunks) await writeEvent(res, chunk);
+      for await (const chunk of opened.chunks) {
+        collector?.add(chunk);
+        await writeEvent(res, chunk);
+      }
     } catch (error) {
       if (controller.signal.aborted) {
         await account(CLIENT_CLOSED, "client_cancelled", opened.outcome, true);
@@ -140,14 +163,20 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
   };
 }
 
+interface TraceContext {
+  observer: RequestObserver | undefined;
+  attempts: AttemptRecord[];
+  session: string | null;
+  maxTokens: number | undefined;
+  stream: boolean;
+  collector: OutputCollector | undefined;
+}
+
 /** Settles the limits and commits the ledger row; a failed commit surfaces as a 503 (never unaccounted service). */
-function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, context: RequestContext, user: UserPolicy, project: string | null, requestedModel: string) {
+function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, context: RequestContext, user: UserPolicy, project: string | null, requestedModel: string, trace: TraceContext) {
   const time = Date.now();
   return async (httpStatus: number, errorCode: string | null, outcome: CallOutcome | undefined, cancelled: boolean, failed?: FailedRouting): Promise<void> => {
-    try {
-      await meter.finish(
-        charge.ticket,
-        {
+    const row = {
           id: context.id,
           time,
           user: user.name,
@@ -164,9 +193,9 @@ function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, con
           fallbacks: outcome?.fallbacks ?? failed?.fallbacks ?? 0,
           errorCode,
           usageEstimated: outcome?.usageEstimated === true,
-        },
-        outcome,
-      );
+    };
+    try {
+      await meter.finish(charge.ticket, row, outcome);
     } catch (error) {
       throw new ApiError({
         status: 503,
@@ -176,6 +205,33 @@ function accountant(meter: Meter, charge: { ticket: Ticket; model: string }, con
         cause: error,
       });
     }
+    // Once the row is durable: traces and metrics say what the ledger says.
+    trace.observer?.finished({
+      requestId: row.id,
+      startedAt: time,
+      endedAt: Date.now(),
+      user: row.user,
+      team: row.team,
+      project,
+      session: trace.session,
+      requestedModel,
+      servedModel: row.servedModel,
+      servedModelId: outcome?.deployment.modelId,
+      maxTokens: trace.maxTokens,
+      stream: trace.stream,
+      httpStatus,
+      status: row.status,
+      errorCode,
+      finishReason: outcome?.stopReason,
+      usage: outcome?.usage ?? { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 },
+      usageEstimated: row.usageEstimated,
+      // Exactly the ledger's figure (integer pico-USD).
+      costUsd: outcome ? costPicoUsd(outcome.usage, outcome.deployment.pricing) / 1e12 : 0,
+      timeToFirstTokenMs: row.ttftMs,
+      fallbacks: row.fallbacks,
+      attempts: trace.attempts,
+      content: trace.collector?.content(),
+    });
   };
 }
 
