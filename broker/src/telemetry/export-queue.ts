@@ -38,6 +38,8 @@ export class SpanExportQueue {
   private sending: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Spans of the batch being sent now: counted as dropped if shutdown's deadline cuts it off. */
+  private sendingSpans = 0;
   /** Wakes a retry's backoff early (shutdown). */
   private cutBackoff: (() => void) | undefined;
 
@@ -86,6 +88,15 @@ export class SpanExportQueue {
 
   private async sendWithRetries(batch: ReadableSpan[]): Promise<void> {
     let backoff = this.options.initialBackoffMs;
+    this.sendingSpans = batch.length;
+    try {
+      await this.retryLoop(batch, backoff);
+    } finally {
+      this.sendingSpans = 0;
+    }
+  }
+
+  private async retryLoop(batch: ReadableSpan[], backoff: number): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const result = await this.send(batch).catch((error: unknown): SendResult => ({ ok: false, retryable: true, reason: String(error) }));
       if (result.ok) {
@@ -126,7 +137,9 @@ export class SpanExportQueue {
         // One try each: the broker is stopping.
         for (let i = 0; i < rest.length; i += this.options.maxBatchSpans) {
           const batch = rest.slice(i, i + this.options.maxBatchSpans);
+          this.sendingSpans = rest.length - i;
           const result = await this.send(batch).catch((error: unknown): SendResult => ({ ok: false, retryable: false, reason: String(error) }));
+          this.sendingSpans = rest.length - i - batch.length;
           if (result.ok) this.events.exported(batch.length);
           else this.events.dropped(batch.length, "shutdown");
         }
@@ -138,6 +151,10 @@ export class SpanExportQueue {
     this.cutBackoff?.();
     const outcome = await Promise.race([flushed.then(() => "done" as const), deadline]);
     clearTimeout(timer);
-    if (outcome === "late" && this.queue.length > 0) this.events.dropped(this.queue.splice(0).length, "shutdown");
+    if (outcome === "late") {
+      const cut = this.queue.splice(0).length + this.sendingSpans;
+      this.sendingSpans = 0;
+      if (cut > 0) this.events.dropped(cut, "shutdown");
+    }
   }
 }
