@@ -194,6 +194,23 @@ describe("traces over OTLP/HTTP", () => {
     expect(JSON.stringify(mlflow.spans().map((span) => span.attributes))).not.toContain("AKIA");
   });
 
+  it("a policy push turns an exporter on for every later request, without a restart; an unchanged exporter keeps going", async () => {
+    const added = await startOtlpReceiver();
+    try {
+      const current = (await (await h.call("/admin/policy", { token: TEST_ADMIN_TOKEN })).json()) as { document: ReturnType<typeof policyFor> };
+      const next = { ...current.document, telemetry: { exporters: { ...current.document.telemetry.exporters, collector: { type: "otlp", endpoint: `${added.url}/v1/traces`, headers: { "x-scope-orgid": "tenant-1" } } } } };
+      const pushed = await h.call("/admin/policy", { method: "PUT", token: TEST_ADMIN_TOKEN, body: JSON.stringify(next) });
+      expect(pushed.status).toBe(200);
+      const { response } = await h.client.chat.completions.create({ model: "llama3-3-70b", messages: [{ role: "user", content: "after the push" }] }).withResponse();
+      const requestId = response.headers.get("x-request-id")!;
+      await spansOf(added, requestId);
+      expect(added.exports[0]!.headers["x-scope-orgid"]).toBe("tenant-1");
+      await spansOf(langfuse, requestId);
+    } finally {
+      await added.close();
+    }
+  });
+
   it("a backend that hangs and one that answers 500 change no response and lose no ledger row; disabled exporters send nothing", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
