@@ -22,16 +22,17 @@ import { REPO_ROOT, startBrokerProcess, tempDir, writePolicyFile, type BrokerPro
 import { applyEnvTo, envFor } from "../test/emulator/emulator-env.js";
 import { runRoutingBench } from "./routing-bench.js";
 import { runFleetBench } from "./fleet-bench.js";
+import { runTelemetryBench } from "./telemetry-bench.js";
 
 const FIRST_BYTE_DELAY_MS = 20;
 const BENCH_KEY = "tg_benchmark-user-key-00000000000000000";
 const MODEL_ID = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const quick = process.argv.includes("--quick");
-// `--only core|fleet|routing` runs one part (for iterating on it); recorded results run them all.
+// `--only core|fleet|telemetry|routing` runs one part (for iterating on it); recorded results run them all.
 const only = /^--only=?(\w+)?$/.test(process.argv.find((arg) => arg.startsWith("--only")) ?? "")
   ? (process.argv.find((arg) => arg.startsWith("--only="))?.slice(7) ?? process.argv[process.argv.indexOf("--only") + 1])
   : undefined;
-const runs = (part: "core" | "fleet" | "routing"): boolean => only === undefined || only === part;
+const runs = (part: "core" | "fleet" | "telemetry" | "routing"): boolean => only === undefined || only === part;
 const SEQUENTIAL_REQUESTS = quick ? 200 : 2000;
 const LOAD_SECONDS = quick ? 3 : 10;
 const WARMUP_REQUESTS = quick ? 100 : 500;
@@ -219,10 +220,10 @@ async function main(): Promise<void> {
   }
 
   // Fleet mode against embedded mode, two more brokers on the same emulator: bench/fleet-bench.ts.
-  if (runs("fleet")) await runFleetBench({
+  const brokerBench = {
     emulatorUrl: emulator.url,
     policy,
-    target: (url) => httpTarget("broker", url, () => "/v1/chat/completions", (stream) =>
+    target: (url: string) => httpTarget("broker", url, () => "/v1/chat/completions", (stream: boolean) =>
       JSON.stringify({ model: "claude-sonnet-4", max_tokens: 200, stream, messages: [{ role: "user", content: "Say hello" }] }),
       { authorization: `Bearer ${BENCH_KEY}` },
     ),
@@ -230,7 +231,10 @@ async function main(): Promise<void> {
     load,
     percentile,
     log,
-  });
+  };
+  if (runs("fleet")) await runFleetBench(brokerBench);
+  // Trace export off / to healthy backends / to broken ones: bench/telemetry-bench.ts.
+  if (runs("telemetry")) await runTelemetryBench(brokerBench);
   emulator.child.kill("SIGTERM");
 
   // Routing and resilience (fail-over from a throttled deployment, cool-downs, client cancel), with

@@ -1,8 +1,11 @@
 // Prometheus /metrics scraped as Prometheus would and parsed with a Prometheus text parser: counters
 // equal the ledger; refusals (401, 429) counted by scope; behind the admin token by default.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyHashEntry } from "@tollgate/shared";
+import { REPO_ROOT } from "../support/broker-process.js";
 import { startHarness, TEST_ADMIN_TOKEN, TEST_KEY, TEST_POLICY, type Harness } from "../support/harness.js";
 
 const LIMITED_KEY = "tg_limited-key-for-metrics-tests-000001";
@@ -114,6 +117,17 @@ describe("/metrics", () => {
 
     expect(samples(families, "tollgate_requests_in_flight")[0]?.value).toBe("0");
     expect(samples(families, "tollgate_deployment_cooling").map((sample) => sample.labels?.deployment).sort()).toEqual(["use1", "use1", "usw2"]);
+  });
+
+  it("the Grafana dashboard in deploy/ queries only metrics the broker exposes", async () => {
+    const dashboard = JSON.parse(readFileSync(join(REPO_ROOT, "deploy/grafana-dashboard.json"), "utf8")) as { panels: Array<{ targets: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((target) => target.expr));
+    expect(exprs.length).toBeGreaterThan(10);
+    const used = new Set(exprs.flatMap((expr) => [...expr.matchAll(/\b((?:tollgate|gen_ai)_[a-z_]+)/g)].map((match) => match[1]!.replace(/_(bucket|count|sum)$/, ""))));
+    const exposed = new Set((await scrape()).map((family) => family.name));
+    // Fleet mode's outbox gauge only exists on a fleet broker.
+    exposed.add("tollgate_outbox_rows");
+    expect([...used].filter((name) => !exposed.has(name))).toEqual([]);
   });
 
   it("labels by user once the policy turns it on, and --metrics open serves it without a token", async () => {

@@ -68,9 +68,23 @@ function defined(attributes: Record<string, string | number | boolean | string[]
   return out;
 }
 
-export function requestSpans(trace: RequestTrace, options: SpanOptions): ReadableSpan[] {
-  const traceId = randomBytes(16).toString("hex");
-  const rootId = randomBytes(8).toString("hex");
+/** A request's trace and span ids: one random draw, shared by every exporter (the same trace id in Langfuse and MLflow). */
+export interface TraceIds {
+  traceId: string;
+  /** The request span's, then one per attempt. */
+  spanIds: string[];
+}
+
+export function newTraceIds(attempts: number): TraceIds {
+  const hex = randomBytes(16 + 8 * (attempts + 1)).toString("hex");
+  const spanIds: string[] = [];
+  for (let i = 0; i <= attempts; i++) spanIds.push(hex.slice(32 + 16 * i, 48 + 16 * i));
+  return { traceId: hex.slice(0, 32), spanIds };
+}
+
+export function requestSpans(trace: RequestTrace, options: SpanOptions, ids: TraceIds = newTraceIds(trace.attempts.length)): ReadableSpan[] {
+  const { traceId } = ids;
+  const rootId = ids.spanIds[0]!;
   const { usage } = trace;
   const session = trace.session ?? trace.project;
   // On every span, as Langfuse reads them (it groups by the user and session of any span).
@@ -127,7 +141,7 @@ export function requestSpans(trace: RequestTrace, options: SpanOptions): Readabl
       span({
         name: `bedrock ${attempt.model}/${attempt.deployment}`,
         traceId,
-        spanId: randomBytes(8).toString("hex"),
+        spanId: ids.spanIds[index + 1]!,
         parentSpanId: rootId,
         start: attempt.startedAt,
         end: attempt.endedAt ?? trace.endedAt,

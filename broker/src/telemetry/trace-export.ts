@@ -11,7 +11,7 @@ import { HOST_SECRETS, targetFor, type SecretSource } from "./exporter-targets.j
 import { GENERAL } from "./genai-attributes.js";
 import { sendOtlp, type OtlpTarget } from "./otlp-sender.js";
 import type { RequestTrace } from "./request-trace.js";
-import { requestSpans } from "./spans.js";
+import { newTraceIds, requestSpans, type TraceIds } from "./spans.js";
 
 /** What the metrics count about each exporter. */
 export interface ExportObserver {
@@ -127,16 +127,22 @@ export class TraceExport {
     return false;
   }
 
-  /** Never waits, never throws: spans are built and queued per exporter. */
+  /** Never waits, never throws: the trace is queued per exporter, and built into spans when sent. */
   record(trace: RequestTrace): void {
+    let ids: TraceIds | undefined;
+    const count = trace.attempts.length + 1;
     for (const exporter of this.exporters.values()) {
-      if (!exporter.queue) continue;
-      try {
-        const content = capturesFor(exporter.entry, trace.team) ? (exporter.entry.content?.maxChars ?? DEFAULT_MAX_CONTENT_CHARS) : undefined;
-        exporter.queue.enqueue(requestSpans(trace, { resource: this.resource, langfuse: exporter.entry.type === "langfuse", contentMaxChars: content }));
-      } catch (error) {
-        this.options.logger.error({ err: error, exporter: exporter.name }, "could not build a request's spans");
+      const queue = exporter.queue;
+      if (!queue) continue;
+      if (!queue.hasRoom(count)) {
+        queue.enqueue({ count, build: () => [] }); // counted as dropped, never built
+        continue;
       }
+      ids ??= newTraceIds(trace.attempts.length);
+      const traceIds = ids;
+      const content = capturesFor(exporter.entry, trace.team) ? (exporter.entry.content?.maxChars ?? DEFAULT_MAX_CONTENT_CHARS) : undefined;
+      const options = { resource: this.resource, langfuse: exporter.entry.type === "langfuse", contentMaxChars: content };
+      queue.enqueue({ count, build: () => requestSpans(trace, options, traceIds) });
     }
   }
 
