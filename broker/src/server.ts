@@ -126,7 +126,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   const central = config.fleet ? await openCentral(config.fleet) : undefined;
   const repository: PolicyRepository = central?.repository ?? new FilePolicyRepository(config.dataDir);
   const initial = await initialPolicy(repository, config.policy, config.policyDocument, config.logger, config.policyMode);
-  if (config.adminToken && initial.policy.userByKeyHash.has(config.adminToken.hashHex())) {
+  if (config.adminToken?.hashesHex().some((hash) => initial.policy.userByKeyHash.has(hash))) {
     throw new StartupError("the admin token is also a user key in the policy; admin and user credentials must differ");
   }
   const lockout = lockoutWarning(initial.policy);
@@ -135,7 +135,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     process.stderr.write(`tollgate serve: warning: ${lockout}\n`);
   }
   const policy = new MemoryPolicyStore(initial.policy, initial.version);
-  const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashHex());
+  const policies = new PolicyService(repository, policy, config.logger, config.adminToken?.hashesHex() ?? []);
 
   const synchronous = config.ledgerSynchronous ?? "NORMAL";
   let meter: Meter | undefined;

@@ -39,9 +39,12 @@ function readTokenFile(file: string): string {
     const why = code === "ENOENT" ? "no such file" : code === "EACCES" ? "permission denied" : code === "EISDIR" ? "it is a directory" : (code ?? String(error));
     throw new CliError(`cannot read the admin token file ${file}: ${why}`);
   }
-  const token = text.trim();
-  if (!token) throw new CliError(`the admin token file ${file} is empty`);
-  return token;
+  // An admin's own file holds their token; a line "NAME TOKEN" (the broker's format) works as well.
+  const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line !== "" && !line.startsWith("#"));
+  if (lines.length === 0) throw new CliError(`the admin token file ${file} is empty`);
+  if (lines.length > 1) throw new CliError(`the admin token file ${file} holds ${lines.length} credentials; give the CLI a file with only yours`);
+  const fields = lines[0]!.split(/\s+/);
+  return fields[fields.length - 1]!;
 }
 
 export async function adminFetch(target: AdminTarget, path: string, init: RequestInit = {}): Promise<{ status: number; body: unknown }> {

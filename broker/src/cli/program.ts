@@ -7,6 +7,7 @@ import { keyCreateCommand } from "./key-create.js";
 import { policyDiffCommand, policyPushCommand } from "./policy-push.js";
 import { policyValidateCommand } from "./policy-validate.js";
 import { METRICS_ACCESS } from "../app.js";
+import { auditCommand } from "./audit.js";
 import { DEFAULT_DATA_DIR_TEXT, DEFAULT_PORT, defaultDataDir, serveCommand } from "./serve.js";
 import { usageCommand } from "./usage.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../app.js";
@@ -24,7 +25,7 @@ function flagNames(values: Record<string, unknown>): OptionValues {
 function adminOptions(command: Command): Command {
   return command
     .addOption(new Option("--url <url>", "the broker's URL, e.g. http://127.0.0.1:7600").env("TOLLGATE_URL"))
-    .addOption(new Option("--admin-token-file <file>", "file holding the admin token (else the TOLLGATE_ADMIN_TOKEN environment variable)"));
+    .addOption(new Option("--admin-token-file <file>", "file holding your admin token (a token alone, or NAME TOKEN; else the TOLLGATE_ADMIN_TOKEN environment variable)"));
 }
 
 /** `run` receives each action's work; a throw inside it (sync or async) is the command's failure. */
@@ -50,7 +51,7 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--host <host>", "address to listen on").default("127.0.0.1"))
     .addOption(new Option("--port <port>", "port to listen on (0 picks a free one)").default(String(DEFAULT_PORT)))
     .addOption(new Option("--data-dir <dir>", "ledger, outbox and policy versions; one broker per dir").default(defaultDataDir(), DEFAULT_DATA_DIR_TEXT))
-    .addOption(new Option("--admin-token-file <file>", "file holding the admin token, which enables /admin (else the TOLLGATE_ADMIN_TOKEN environment variable)"))
+    .addOption(new Option("--admin-token-file <file>", "file of admin credentials, which enables /admin: one per line, NAME TOKEN (a token alone is named admin); the audit records each change under its name (else the TOLLGATE_ADMIN_TOKEN environment variable, named admin)"))
     .addOption(new Option("--max-body-bytes <n>", `largest request body accepted, in bytes (at least 1024; default ${DEFAULT_MAX_BODY_BYTES})`))
     .addOption(new Option("--max-open-requests <n>", `chat requests in progress at once (streams included); past it new ones get 503 overloaded with retry-after: 1 (default ${DEFAULT_MAX_OPEN_REQUESTS})`))
     .addOption(new Option("--headers-timeout <seconds>", `time for a client to send its request headers (0: no limit; default ${DEFAULT_HEADERS_TIMEOUT_MS / 1000}, at most --request-timeout)`))
@@ -108,6 +109,11 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--from <time>", "start: a date (a day in the policy's time zone) or a time with its offset (default: 30 days ago)"))
     .addOption(new Option("--to <time>", "end: a date (through the end of that day in the policy's time zone) or a time with its offset (default: now)"))
     .action((options: Record<string, unknown>) => run(() => usageCommand(flagNames(options))));
+
+  adminOptions(program.command("audit").description("Who changed the policy (the admin credential's name and address), when, why (--comment) and what, newest first."))
+    .addOption(new Option("--limit <n>", "entries, 1-1000").default("50"))
+    .addOption(new Option("--json", "the entries as JSON"))
+    .action((options: Record<string, unknown>) => run(() => auditCommand(flagNames(options))));
 
   adminOptions(program.command("deployments").description("Each deployment's state (healthy / cooling down), requests in flight, recent errors and latency.")).action(
     (options: Record<string, unknown>) => run(() => deploymentsCommand(flagNames(options))),

@@ -5,6 +5,13 @@ import type { AdminToken } from "../auth/admin-token.js";
 import { bearerToken } from "../auth/bearer.js";
 import { ApiError } from "../errors.js";
 
+declare module "express-serve-static-core" {
+  interface Locals {
+    /** The name of the admin credential that authenticated this request. */
+    admin?: string;
+  }
+}
+
 export function requireAdmin(token: AdminToken | undefined) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!token) {
@@ -12,7 +19,8 @@ export function requireAdmin(token: AdminToken | undefined) {
       return;
     }
     const presented = bearerToken(req.headers.authorization, undefined);
-    if (!token.matches(presented)) {
+    const admin = token.identify(presented);
+    if (admin === undefined) {
       // Say which mistake it is: no token, or a token that isn't this broker's admin token.
       const message = presented
         ? "The admin token is wrong: it is not the token this broker was started with (--admin-token-file or TOLLGATE_ADMIN_TOKEN). User keys are never accepted here."
@@ -20,6 +28,8 @@ export function requireAdmin(token: AdminToken | undefined) {
       next(new ApiError({ status: 401, type: "authentication_error", code: "invalid_admin_token", message }));
       return;
     }
+    // Who, for the audit: the credential's name.
+    _res.locals.admin = admin;
     next();
   };
 }

@@ -28,8 +28,8 @@ export class PolicyService {
     private readonly repository: PolicyRepository,
     private readonly store: MemoryPolicyStore,
     private readonly logger: Logger,
-    /** Hex SHA-256 of the admin token: a policy must never make it a user key. */
-    private readonly adminTokenHash: string | undefined,
+    /** Hex SHA-256 of each admin token: a policy must never make one a user key. */
+    private readonly adminTokenHashes: readonly string[],
   ) {}
 
   async current(): Promise<{ version: number; document: unknown }> {
@@ -67,8 +67,9 @@ export class PolicyService {
   private check(document: unknown): { ok: true; policy: Policy } | { ok: false; problems: string[] } {
     const result = parsePolicy(document);
     if (!result.ok) return { ok: false, problems: formatPolicyProblems(result.problems) };
-    if (this.adminTokenHash && result.policy.userByKeyHash.has(this.adminTokenHash)) {
-      const user = result.policy.userByKeyHash.get(this.adminTokenHash);
+    const clash = this.adminTokenHashes.find((hash) => result.policy.userByKeyHash.has(hash));
+    if (clash) {
+      const user = result.policy.userByKeyHash.get(clash);
       return { ok: false, problems: [`users.${user}.keys: one of these keys is the admin token; admin and user credentials must differ`] };
     }
     return { ok: true, policy: result.policy };

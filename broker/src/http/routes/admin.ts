@@ -1,6 +1,6 @@
 // The admin API: policy (read, push, versions, rollback) and the whole org's usage.
 // Mounted behind requireAdmin; user keys never reach these handlers.
-import { Router, type RequestHandler } from "express";
+import { Router, type Request, type RequestHandler, type Response } from "express";
 import { deploymentStatusSchema, type DeploymentStatus, type DeploymentsResponse } from "@tollgate/shared";
 import { z } from "zod";
 import { CentralStoreError } from "../../central/errors.js";
@@ -56,6 +56,11 @@ async function storing<T>(change: Promise<T>): Promise<T> {
 }
 
 /** Each deployment of the current policy as this broker's routing sees it. */
+/** Who made a change, for the audit: the admin credential's name and where the request came from. */
+function adminActor(req: Request, res: Response): string {
+  return `${res.locals.admin ?? "admin"} at ${req.socket.remoteAddress ?? "unknown address"}`;
+}
+
 export function deploymentStates(policy: PolicyStore, health: DeploymentHealthRegistry): DeploymentStatus[] {
   const models = [...policy.current().models.values()];
   return models.flatMap((model) =>
@@ -86,7 +91,7 @@ export function adminRouter(deps: AdminDeps): Router {
     if (typeof req.body !== "string") {
       throw invalidRequest("Send the policy document as the body, with content-type: application/json.", undefined, "invalid_body");
     }
-    const result = await storing(deps.policies.pushJson(req.body, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, { comment, force: force === "true" }));
+    const result = await storing(deps.policies.pushJson(req.body, adminActor(req, res), { comment, force: force === "true" }));
     if (!result.ok) {
       const error = refused(result.problems, result.reason);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: null }, problems: result.problems });
@@ -95,13 +100,31 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(result.version);
   });
 
+  // Who changed what, when and why, newest first: every policy version (keys live in the policy, so
+  // key changes are among its change lines).
+  router.get("/audit", async (req, res) => {
+    const limit = parseLimit(req);
+    const versions = [...(await deps.policies.versions())].sort((a, b) => b.version - a.version).slice(0, limit);
+    res.json({
+      data: versions.map((version) => ({
+        time: version.createdAt,
+        actor: version.by,
+        action: `policy.${version.kind}`,
+        version: version.version,
+        ...(version.restoredFrom !== undefined ? { restoredFrom: version.restoredFrom } : {}),
+        comment: version.comment ?? null,
+        changes: version.changes,
+      })),
+    });
+  });
+
   router.get("/policy/versions", async (_req, res) => {
     res.json({ data: await deps.policies.versions() });
   });
 
   router.post("/policy/rollback", deps.json, async (req, res) => {
     const { version, comment } = parseBody(rollbackSchema, req.body);
-    const result = await storing(deps.policies.rollback(version, `admin at ${req.socket.remoteAddress ?? "unknown address"}`, comment));
+    const result = await storing(deps.policies.rollback(version, adminActor(req, res), comment));
     if (!result.ok) {
       const error = refused(result.problems);
       res.status(400).json({ error: { message: error.message, type: error.type, code: error.code, param: "version" }, problems: result.problems });
