@@ -50,7 +50,7 @@ export async function runTelemetryBench(options: FleetBenchOptions): Promise<voi
       for (const name of ["off", "healthy", "broken"] as const) throughput[name] = (await options.load(targets[name], stream)).perSecond;
       log(`| ${stream ? "stream" : "non-stream"}, 50 in flight, throughput | ${fmt(throughput.off!, 0)}/s | ${fmt(throughput.healthy!, 0)}/s | ${fmt(throughput.broken!, 0)}/s |`);
     }
-    log(`| spans received by the healthy backend / exports tried on the broken ones | — | ${healthy.spans().length} | ${hanging.hits + failing.hits} |`);
+    log(`| exports received by the healthy backend / tried on the broken ones | — | ${healthy.exports.length} | ${hanging.hits + failing.hits} |`);
     for (const target of Object.values(targets)) await target.close();
   } finally {
     await Promise.all(brokers.map((broker) => broker.stop()));

@@ -19,6 +19,8 @@ export interface ExportObserver {
   dropped(exporter: string, spans: number, reason: DropReason): void;
 }
 
+const DROP_LOG_INTERVAL_MS = 30_000;
+
 export interface ExporterStatus {
   name: string;
   type: ExporterEntry["type"];
@@ -97,6 +99,8 @@ export class TraceExport {
     }
     const observer = this.observer ?? this.options.observer;
     let failing = false;
+    let lastDropLog = 0;
+    let unlogged: Partial<Record<DropReason, number>> = {};
     active.queue = new SpanExportQueue(
       (spans) => sendOtlp(target, ProtobufTraceSerializer.serializeRequest(spans) ?? new Uint8Array()),
       {
@@ -107,7 +111,13 @@ export class TraceExport {
         },
         dropped: (count, reason) => {
           observer?.dropped(name, count, reason);
-          this.options.logger.warn({ exporter: name, spans: count, reason }, "trace spans dropped");
+          // A backend down for long drops spans with every request: one log line per interval, with the count.
+          unlogged[reason] = (unlogged[reason] ?? 0) + count;
+          const now = Date.now();
+          if (now - lastDropLog < DROP_LOG_INTERVAL_MS) return;
+          lastDropLog = now;
+          this.options.logger.warn({ exporter: name, spans: { ...unlogged } }, "trace spans dropped (counted in tollgate_trace_spans_dropped_total)");
+          unlogged = {};
         },
         failed: (reason) => {
           active.lastFailure = `${new Date().toISOString()} ${reason}`;
