@@ -49,7 +49,6 @@ export class BrokerMetrics implements ExportObserver {
 
   constructor(private readonly sources: MetricsSources) {
     const registers = [this.registry];
-    const user = (): string[] => (sources.userLabel() ? ["user"] : []);
     // Label sets are fixed when a metric is made; the user label is always declared, and empty when off.
     this.requests = new Counter({ name: "tollgate_requests_total", help: "Chat completion requests by model asked for, team, HTTP status and error code (refusals included).", labelNames: ["model", "team", "status", "code", "user"], registers });
     this.tokens = new Counter({ name: "tollgate_tokens_total", help: "Tokens by type as Bedrock reported them (input = uncached input; cache_read; cache_write; output), by served model and team. Sums equal the ledger's.", labelNames: ["model", "team", "type", "user"], registers });
@@ -97,7 +96,6 @@ export class BrokerMetrics implements ExportObserver {
       },
     });
     collectDefaultMetrics({ register: this.registry, prefix: "tollgate_process_" });
-    void user;
   }
 
   private userOf(user: string | undefined): string {
