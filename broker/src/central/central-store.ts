@@ -7,6 +7,7 @@ import { centralError } from "./errors.js";
 import { migrate } from "./migrate.js";
 import { listenForPolicy, type PolicyListener } from "./policy-listener.js";
 import { PgPolicyRepository } from "./policy-versions.js";
+import { RefusalQueries, type ShippedRefusal } from "./refusal-queries.js";
 import { UsageQueries, type InstanceFilter, type ShippedRecord } from "./usage-queries.js";
 
 export interface BrokerRow {
@@ -19,6 +20,7 @@ export interface BrokerRow {
 
 export class CentralStore {
   private readonly usageQueries: UsageQueries;
+  private readonly refusalQueries: RefusalQueries;
   private readonly policies: PgPolicyRepository;
 
   constructor(
@@ -26,6 +28,7 @@ export class CentralStore {
     private readonly options: CentralConnectionOptions,
   ) {
     this.usageQueries = new UsageQueries(pool);
+    this.refusalQueries = new RefusalQueries(pool);
     this.policies = new PgPolicyRepository(pool);
     // An idle pooled connection that drops must not crash the process; the next query reconnects.
     pool.on("error", () => undefined);
@@ -53,6 +56,18 @@ export class CentralStore {
 
   recent(query: RecentQuery) {
     return this.usageQueries.recent(query);
+  }
+
+  insertRefusals(rows: readonly ShippedRefusal[]): Promise<void> {
+    return this.refusalQueries.insert(rows);
+  }
+
+  refusals(query: RecentQuery) {
+    return this.refusalQueries.recent(query);
+  }
+
+  pruneRefusals(now?: number): Promise<number> {
+    return this.refusalQueries.prune(now);
   }
 
   policyRepository(): PgPolicyRepository {

@@ -2,7 +2,7 @@
 // same semantics and shapes as the SQLite ledger (broker/src/ledger/sqlite-ledger.ts).
 import type pg from "pg";
 import { dayBuckets } from "../ledger/time-zone.js";
-import { teamModelKey, type ActivityRow, type RecentQuery, type SpendByScope, type UsageQuery, type UsageRecord, type UsageRow, type UsageScope, type UsageTotals } from "../ledger/types.js";
+import { recentLimit, teamModelKey, type ActivityRow, type RecentQuery, type SpendByScope, type UsageQuery, type UsageRecord, type UsageRow, type UsageScope, type UsageTotals } from "../ledger/types.js";
 import { LedgerError } from "../ledger/errors.js";
 import { centralError } from "./errors.js";
 
@@ -68,8 +68,23 @@ function totalsOf(row: SumRow | undefined): UsageTotals {
   };
 }
 
+/** The filters of `recent` (and of the refusals, whose requested model column is `model`). */
+export function recentWhere(query: RecentQuery, modelColumn: string): Where {
+  const where = new Where();
+  if (query.user !== undefined) where.add((n) => `"user" = ${n}`, query.user);
+  if (query.team !== undefined) where.add((n) => `team = ${n}`, query.team);
+  if (query.model !== undefined) where.add((n) => `${modelColumn} = ${n}`, query.model);
+  if (query.httpStatus !== undefined) {
+    where.add((n) => `http_status >= ${n}`, query.httpStatus.from);
+    where.add((n) => `http_status <= ${n}`, query.httpStatus.to);
+  }
+  if (query.since !== undefined) where.add((n) => `time >= ${n}`, query.since);
+  if (query.until !== undefined) where.add((n) => `time < ${n}`, query.until);
+  return where;
+}
+
 /** WHERE clauses and parameters, numbered from `first`. */
-class Where {
+export class Where {
   readonly clauses: string[] = [];
   readonly params: unknown[] = [];
   add(clause: (n: string) => string, value: unknown): this {
@@ -92,8 +107,6 @@ function excluding(where: Where, filter: InstanceFilter | undefined): Where {
   return excluded.length > 0 ? where.add((n) => `NOT (instance_id = ANY(${n}::text[]))`, [...excluded]) : where;
 }
 
-const DEFAULT_RECENT_LIMIT = 50;
-const MAX_RECENT_LIMIT = 1000;
 
 export class UsageQueries {
   constructor(private readonly pool: pg.Pool) {}
@@ -200,10 +213,10 @@ export class UsageQueries {
   }
 
   async recent(query: RecentQuery): Promise<UsageRecord[]> {
-    const requested = query.limit ?? DEFAULT_RECENT_LIMIT;
-    const limit = Number.isFinite(requested) ? Math.min(MAX_RECENT_LIMIT, Math.max(1, Math.floor(requested))) : DEFAULT_RECENT_LIMIT;
-    const where = new Where();
-    if (query.user !== undefined) where.add((n) => `"user" = ${n}`, query.user);
+    const limit = recentLimit(query);
+    const where = recentWhere(query, "requested_model");
+    // Failed requests by status read the partial index of the rows that did not end 200.
+    if (query.httpStatus !== undefined && !(query.httpStatus.from <= 200 && query.httpStatus.to >= 200)) where.clauses.push("http_status <> 200");
     const rows = await this.query<RecordRow>(`SELECT * FROM usage ${where.text()} ORDER BY time DESC, received_at DESC, id DESC LIMIT ${where.param(limit)}`, where.params, "recent requests");
     return rows.map(fromRow);
   }

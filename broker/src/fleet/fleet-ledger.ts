@@ -9,6 +9,8 @@ import type { SqliteLedger } from "../ledger/sqlite-ledger.js";
 import type {
   ActivityRow,
   RecentQuery,
+  RefusalLog,
+  RefusalRecord,
   SpendByScope,
   UsageLedger,
   UsageQuery,
@@ -17,6 +19,7 @@ import type {
   UsageScope,
   UsageTotals,
 } from "../ledger/types.js";
+import { recentLimit } from "../ledger/types.js";
 import type { Logger } from "../log.js";
 import type { Shipper } from "./shipper.js";
 
@@ -27,9 +30,10 @@ export interface CentralLedgerReader {
   spendByScope(sinceMs: number, options?: { excludeInstances?: readonly string[] }): Promise<SpendByScope>;
   usage(query: UsageQuery): Promise<UsageRow[]>;
   recent(query: RecentQuery): Promise<UsageRecord[]>;
+  refusals(query: RecentQuery): Promise<RefusalRecord[]>;
 }
 
-export class FleetLedger implements UsageLedger {
+export class FleetLedger implements UsageLedger, RefusalLog {
   constructor(
     readonly local: SqliteLedger,
     private readonly central: CentralLedgerReader,
@@ -72,16 +76,33 @@ export class FleetLedger implements UsageLedger {
 
   /** PostgreSQL's most recent rows and this broker's own, each request once. */
   async recent(query: RecentQuery): Promise<UsageRecord[]> {
-    const [central, local] = await Promise.all([this.central.recent(query), Promise.resolve(this.local.recent(query))]);
-    const byId = new Map<string, UsageRecord>();
-    for (const record of [...local, ...central]) if (!byId.has(record.id)) byId.set(record.id, record);
-    const limit = Math.min(1000, Math.max(1, Math.floor(query.limit ?? 50)));
-    return [...byId.values()].sort((a, b) => b.time - a.time).slice(0, limit);
+    return newestOnce(await this.central.recent(query), this.local.recent(query), query);
+  }
+
+  /** Refusals are shipped like usage rows (their own cursor): the whole fleet's, and this broker's unshipped ones. */
+  recordRefusal(refusal: RefusalRecord): void {
+    this.local.recordRefusal(refusal);
+  }
+
+  async refusals(query: RecentQuery): Promise<RefusalRecord[]> {
+    const local = this.local.refusals(query);
+    const central = await this.central.refusals(query).catch((error: unknown) => {
+      this.logger.warn({ err: error }, "central store unreachable: refusals from this broker's ledger only");
+      return [];
+    });
+    return newestOnce(central, local, query);
   }
 
   async close(): Promise<void> {
     await this.local.close();
   }
+}
+
+/** Both lists' records, each id once, newest first, up to the query's limit. */
+function newestOnce<T extends { id: string; time: number }>(central: readonly T[], local: readonly T[], query: RecentQuery): T[] {
+  const byId = new Map<string, T>();
+  for (const record of [...local, ...central]) if (!byId.has(record.id)) byId.set(record.id, record);
+  return [...byId.values()].sort((a, b) => b.time - a.time).slice(0, recentLimit(query));
 }
 
 function add(a: UsageTotals, b: UsageTotals): UsageTotals {

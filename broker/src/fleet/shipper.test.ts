@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { openSqliteLedger, type SqliteLedger } from "../ledger/index.js";
-import type { UsageRecord } from "../ledger/types.js";
+import type { RefusalRecord, UsageRecord } from "../ledger/types.js";
 import { silentLogger } from "../log.js";
 import { CURSOR_FILE_NAME, Shipper, type CentralUsageSink } from "./shipper.js";
 
@@ -43,6 +43,25 @@ function record(i: number): UsageRecord {
   };
 }
 
+function refusal(i: number): RefusalRecord {
+  return {
+    id: `refused-${String(i).padStart(4, "0")}`,
+    time: Date.UTC(2026, 10, 20, 12) + i,
+    user: `user-${i % 5}`,
+    team: "platform",
+    project: null,
+    model: "claude-sonnet",
+    httpStatus: 429,
+    code: "rate_limit_exceeded",
+    reason: "user's rpm limit of 10 reached",
+    limitName: "rpm",
+    limitScope: `user user-${i % 5}`,
+    keyHashPrefix: null,
+    client: "127.0.0.1",
+    latencyMs: 1,
+  };
+}
+
 /** A central store of our own: keeps rows by id (as ON CONFLICT DO NOTHING does), refuses while `down`. */
 class Sink implements CentralUsageSink {
   readonly rows = new Map<string, UsageRecord & { instanceId: string }>();
@@ -54,6 +73,11 @@ class Sink implements CentralUsageSink {
     let inserted = 0;
     for (const row of rows) if (!this.rows.has(row.id)) (this.rows.set(row.id, row), inserted++);
     return { inserted };
+  }
+  readonly refusals = new Map<string, RefusalRecord & { instanceId: string }>();
+  async insertRefusals(rows: ReadonlyArray<RefusalRecord & { instanceId: string }>): Promise<void> {
+    if (this.down) throw new Error("connect ECONNREFUSED 127.0.0.1:5432");
+    for (const row of rows) if (!this.refusals.has(row.id)) this.refusals.set(row.id, row);
   }
 }
 
@@ -84,7 +108,7 @@ describe("Shipper", () => {
     expect([...sink.rows.values()].every((row) => row.instanceId === "host-a")).toBe(true);
     expect(sink.rows.get("req-000007")?.costPicoUsd).toBe(1_007);
     expect(shipper.status().waitingRows).toBe(0);
-    expect(JSON.parse(readFileSync(join(dataDir, CURSOR_FILE_NAME), "utf8"))).toEqual({ shippedThroughRowid: ledger.lastRowid() });
+    expect(JSON.parse(readFileSync(join(dataDir, CURSOR_FILE_NAME), "utf8"))).toEqual({ shippedThroughRowid: ledger.lastRowid(), refusalsShippedThroughRowid: 0 });
   });
 
   it("keeps rows while the central store is down, says since when and how many, and drains when it returns", async () => {
@@ -119,6 +143,31 @@ describe("Shipper", () => {
     await second.shipper.start();
     await until(() => sink.rows.size === 20);
     expect([...sink.rows.keys()].sort()[0]).toBe("req-000030");
+  });
+
+  it("ships refused requests on their own cursor, keeps them while the central store is down, and never again after a restart", async () => {
+    const first = setup();
+    first.sink.down = true;
+    await first.shipper.start();
+    for (let i = 0; i < 130; i++) first.ledger.recordRefusal(refusal(i));
+    await first.ledger.append(record(0)); // the refusals queued before it commit with it
+    await until(() => first.ledger.stats().refusalsWritten === 130);
+    await until(() => first.shipper.status().unreachableSince !== undefined);
+    expect(first.sink.refusals.size).toBe(0);
+    first.sink.down = false;
+    await until(() => first.sink.refusals.size === 130, 10_000);
+    expect(first.sink.refusals.get("refused-0042")).toMatchObject({ instanceId: "host-a", httpStatus: 429, code: "rate_limit_exceeded", user: "user-2", limitName: "rpm" });
+    expect(JSON.parse(readFileSync(join(first.dataDir, CURSOR_FILE_NAME), "utf8"))).toEqual({ shippedThroughRowid: first.ledger.lastRowid(), refusalsShippedThroughRowid: first.ledger.lastRefusalRowid() });
+    await first.shipper.stop(0);
+    await first.ledger.close();
+    opened.splice(0);
+
+    const sink = new Sink();
+    const second = setup(first.dataDir, sink);
+    await second.shipper.start();
+    second.ledger.recordRefusal(refusal(500));
+    await until(() => sink.refusals.size === 1);
+    expect([...sink.refusals.keys()]).toEqual(["refused-0500"]);
   });
 
   it("refuses new work once the outbox reaches its bound, only while the central store is unreachable", async () => {

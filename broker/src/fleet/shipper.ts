@@ -1,4 +1,5 @@
-// Ships the local ledger's committed rows to the central store (PostgreSQL), in batches.
+// Ships the local ledger's committed rows to the central store (PostgreSQL), in batches: usage rows,
+// and refused requests (their own table and cursor, shipped alongside).
 //
 // The local SQLite ledger stays the write path: a request's row is committed there before the
 // response's last byte, as in embedded mode. This shipper is the transactional outbox's relay: it
@@ -14,12 +15,20 @@
 import { open, rename, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { SqliteLedger } from "../ledger/sqlite-ledger.js";
-import type { UsageRecord } from "../ledger/types.js";
+import type { RefusalRecord, UsageRecord } from "../ledger/types.js";
 import type { Logger } from "../log.js";
 
-/** Where shipped rows go: `CentralStore.insertUsage`. */
+/** Where shipped rows go: `CentralStore.insertUsage` and `insertRefusals`. */
 export interface CentralUsageSink {
   insertUsage(rows: ReadonlyArray<UsageRecord & { instanceId: string }>): Promise<{ inserted: number }>;
+  insertRefusals(rows: ReadonlyArray<RefusalRecord & { instanceId: string }>): Promise<void>;
+}
+
+interface Cursor {
+  /** The rowid of the last usage row the central store has confirmed. */
+  usage: number;
+  /** The same for the refusals table. */
+  refusals: number;
 }
 
 export interface ShipperOptions {
@@ -62,6 +71,7 @@ export class Shipper {
   private readonly pollMs: number;
   readonly maxWaitingRows: number;
   private cursor = 0;
+  private refusalCursor = 0;
   private shipped = 0;
   private unreachableSince: Date | undefined;
   private lastError: string | undefined;
@@ -85,12 +95,15 @@ export class Shipper {
 
   /** Reads the cursor and starts shipping (what a killed broker had committed goes first). */
   async start(): Promise<void> {
-    this.cursor = await readCursor(this.cursorPath);
+    const cursor = await readCursor(this.cursorPath);
+    this.cursor = cursor.usage;
+    this.refusalCursor = cursor.refusals;
     const last = this.ledger.lastRowid();
     // A ledger file replaced by a fresh one: ship all of it again (the central store skips what it has).
-    if (this.cursor > last) {
+    if (this.cursor > last || this.refusalCursor > this.ledger.lastRefusalRowid()) {
       this.logger.warn({ cursor: this.cursor, lastRowid: last }, "the outbox cursor is past the ledger's last row (a new ledger file?): shipping it whole again");
       this.cursor = 0;
+      this.refusalCursor = 0;
     }
     this.schedule(0);
   }
@@ -143,7 +156,7 @@ export class Shipper {
     this.timer = undefined;
     const deadline = Date.now() + deadlineMs;
     await this.running;
-    while (!this.stopped && this.unreachableSince === undefined && this.ledger.lastRowid() > this.cursor && Date.now() < deadline) {
+    while (!this.stopped && this.unreachableSince === undefined && (this.ledger.lastRowid() > this.cursor || this.ledger.lastRefusalRowid() > this.refusalCursor) && Date.now() < deadline) {
       await this.shipOnce();
     }
     this.stopped = true;
@@ -171,20 +184,23 @@ export class Shipper {
     this.schedule(this.backoffMs > 0 ? this.backoffMs : this.pollMs);
   }
 
-  /** One batch; true when a full batch went out (there may be more). */
+  /** One batch (of usage rows and of refusals); true when a full batch went out (there may be more). */
   private shipOnce(): Promise<boolean> {
     return this.paused(async () => {
       const rows = this.ledger.rowsAfter(this.cursor, this.batchSize);
-      if (rows.length === 0) return false;
+      const refusals = this.ledger.refusalsAfter(this.refusalCursor, this.batchSize);
+      if (rows.length === 0 && refusals.length === 0) return false;
       try {
-        await this.central.insertUsage(rows.map(({ record }) => ({ ...record, instanceId: this.instanceId })));
+        if (rows.length > 0) await this.central.insertUsage(rows.map(({ record }) => ({ ...record, instanceId: this.instanceId })));
+        if (refusals.length > 0) await this.central.insertRefusals(refusals.map(({ record }) => ({ ...record, instanceId: this.instanceId })));
       } catch (error) {
         this.failed(error, rows.length);
         return false;
       }
-      const through = rows.at(-1)!.rowid;
+      const through = { usage: rows.at(-1)?.rowid ?? this.cursor, refusals: refusals.at(-1)?.rowid ?? this.refusalCursor };
       await writeCursor(this.cursorPath, through);
-      this.cursor = through;
+      this.cursor = through.usage;
+      this.refusalCursor = through.refusals;
       this.shipped += rows.length;
       if (this.unreachableSince !== undefined) {
         this.logger.info({ downSince: this.unreachableSince.toISOString(), waitingRows: this.status().waitingRows }, "central store reachable again: shipping the outbox");
@@ -192,7 +208,7 @@ export class Shipper {
       this.unreachableSince = undefined;
       this.lastError = undefined;
       this.backoffMs = 0;
-      return rows.length === this.batchSize;
+      return rows.length === this.batchSize || refusals.length === this.batchSize;
     });
   }
 
@@ -207,23 +223,24 @@ export class Shipper {
   }
 }
 
-async function readCursor(path: string): Promise<number> {
+async function readCursor(path: string): Promise<Cursor> {
+  const rowid = (value: unknown): number => (typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : 0);
   try {
-    const parsed = JSON.parse(await readFile(path, "utf8")) as { shippedThroughRowid?: unknown };
-    const value = parsed.shippedThroughRowid;
-    return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : 0;
+    // A cursor file of a broker before refusals were recorded has only the usage cursor.
+    const parsed = JSON.parse(await readFile(path, "utf8")) as { shippedThroughRowid?: unknown; refusalsShippedThroughRowid?: unknown };
+    return { usage: rowid(parsed.shippedThroughRowid), refusals: rowid(parsed.refusalsShippedThroughRowid) };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { usage: 0, refusals: 0 };
     throw error;
   }
 }
 
 /** Write, fsync, rename: after a crash the file holds the old cursor or the new one, never half. */
-async function writeCursor(path: string, rowid: number): Promise<void> {
+async function writeCursor(path: string, cursor: Cursor): Promise<void> {
   const temp = `${path}.tmp`;
   const handle = await open(temp, "w", 0o600);
   try {
-    await handle.writeFile(`${JSON.stringify({ shippedThroughRowid: rowid })}\n`);
+    await handle.writeFile(`${JSON.stringify({ shippedThroughRowid: cursor.usage, refusalsShippedThroughRowid: cursor.refusals })}\n`);
     await handle.sync();
   } finally {
     await handle.close();

@@ -25,6 +25,8 @@ describe("ledger schema migrations", () => {
     expect(migrate(db)).toEqual({ from: LEDGER_SCHEMA_VERSION, to: LEDGER_SCHEMA_VERSION });
     const indexes = db.prepare("SELECT tbl_name || '.' || name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY 1").pluck().all();
     expect(indexes).toEqual([
+      "refusals.refusals_time",
+      "usage.usage_not_ok",
       "usage.usage_time",
       "usage_daily.usage_daily_team",
       "usage_daily.usage_daily_user",

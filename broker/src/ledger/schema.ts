@@ -90,6 +90,34 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("ALTER TABLE usage ADD COLUMN usage_estimated INTEGER NOT NULL DEFAULT 0 CHECK (usage_estimated IN (0, 1))");
     },
   },
+  {
+    version: 3,
+    description: "refusals: chat requests refused before Bedrock (no usage, no body); usage_not_ok: a partial index to list failed requests by status",
+    up(db) {
+      db.exec(`
+        CREATE TABLE refusals (
+          id TEXT NOT NULL PRIMARY KEY,
+          time INTEGER NOT NULL,
+          user TEXT,
+          team TEXT,
+          project TEXT,
+          model TEXT,
+          http_status INTEGER NOT NULL,
+          code TEXT NOT NULL,
+          reason TEXT,
+          limit_name TEXT,
+          limit_scope TEXT,
+          key_hash_prefix TEXT,
+          client TEXT,
+          latency_ms INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX refusals_time ON refusals (time);
+        -- Only the rows of requests that did not end 200 (a few percent): costs nothing per served
+        -- request, and "who got 429 lately" reads it instead of walking every row's time index.
+        CREATE INDEX usage_not_ok ON usage (http_status, time) WHERE http_status <> 200;
+      `);
+    },
+  },
 ];
 
 export const LEDGER_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -58,9 +58,12 @@ import { LedgerError } from "./errors.js";
 import { assertSupportedVersion, migrate } from "./schema.js";
 import { dayBuckets } from "./time-zone.js";
 import {
+  recentLimit,
   teamModelKey,
   type ActivityRow,
   type RecentQuery,
+  type RefusalLog,
+  type RefusalRecord,
   type SpendByScope,
   type UsageLedger,
   type UsageQuery,
@@ -70,6 +73,16 @@ import {
   type UsageStatus,
   type UsageTotals,
 } from "./types.js";
+import {
+  INSERT_REFUSAL_SQL,
+  PRUNE_REFUSALS_SQL,
+  REFUSAL_RETENTION_MS,
+  lastRefusalRowid,
+  queryRefusals,
+  refusalRow,
+  refusalsAfter,
+  type RefusalRow,
+} from "./refusals.js";
 import { WRITER_WORKER_SOURCE, type WriterFailure, type WriterReply, type WriterRequest, type WriterWorkerData } from "./writer-worker.js";
 
 export const LEDGER_FILE_NAME = "ledger.sqlite";
@@ -100,6 +113,8 @@ export interface SqliteLedgerOptions {
    * grew the broker's memory with the file (bench/ledger-bench.ts --writer-cache-mb, docs/reliability.md).
    */
   writerCacheSizeMb?: number;
+  /** How often refusals past their retention are deleted (ms). Default one hour. */
+  refusalPruneIntervalMs?: number;
   /** Called after every commit attempt: for metrics, and for tests that count transactions. */
   onFlush?: (event: FlushEvent) => void;
   /** Called when `healthy()` changes. */
@@ -129,6 +144,9 @@ export interface LedgerStats {
   queued: number;
   /** Records in the transaction being committed now. */
   inFlight: number;
+  /** Refused requests committed, and dropped (queue full, or their commit failed). */
+  refusalsWritten: number;
+  refusalsDropped: number;
 }
 
 interface Pending {
@@ -138,7 +156,7 @@ interface Pending {
 }
 
 type InFlight =
-  | { kind: "batch"; seq: number; batch: Pending[]; sentAt: number }
+  | { kind: "batch"; seq: number; batch: Pending[]; refusals: number; sentAt: number }
   | { kind: "probe"; seq: number; done: (ok: boolean) => void }
   | { kind: "close"; seq: number; done: () => void };
 
@@ -221,8 +239,9 @@ interface RecordRow {
   usage_estimated: number;
 }
 
-const DEFAULT_RECENT_LIMIT = 50;
-const MAX_RECENT_LIMIT = 1000;
+/** Refusals waiting for a commit; a flood past it (a client hammering with a bad key) is counted, not kept. */
+const MAX_QUEUED_REFUSALS = 10_000;
+const REFUSAL_PRUNE_INTERVAL_MS = 3_600_000;
 const SQLITE_MODULE_PATH = createRequire(import.meta.url).resolve("better-sqlite3");
 
 /**
@@ -263,7 +282,7 @@ export function openSqliteLedger(dataDir: string, options: SqliteLedgerOptions =
   }
 }
 
-export class SqliteLedger implements UsageLedger {
+export class SqliteLedger implements UsageLedger, RefusalLog {
   readonly path: string;
   /** The most recent write failure (kept after recovery, for diagnostics); `healthy()` is the state. */
   lastError: LedgerError | undefined;
@@ -274,6 +293,9 @@ export class SqliteLedger implements UsageLedger {
   private readonly workerData: WriterWorkerData;
   private worker: Worker | undefined;
   private queue: Pending[] = [];
+  private refusalQueue: RefusalRow[] = [];
+  /** Start-up counts as a prune: the first one runs an hour in, off the start-up path. */
+  private lastRefusalPrune = Date.now();
   private inFlight: InFlight | undefined;
   private seq = 0;
   private idleWaiters: Array<() => void> = [];
@@ -283,7 +305,7 @@ export class SqliteLedger implements UsageLedger {
   private ok = true;
   private closing = false;
   private closed: Promise<void> | undefined;
-  private readonly counters = { transactions: 0, failedTransactions: 0, recordsWritten: 0, recordsRejected: 0, largestBatch: 0 };
+  private readonly counters = { transactions: 0, failedTransactions: 0, recordsWritten: 0, recordsRejected: 0, largestBatch: 0, refusalsWritten: 0, refusalsDropped: 0 };
   private readonly statements = new Map<string, Database.Statement>();
 
   /** Use `openSqliteLedger`: it creates, migrates and opens `db` for reading. */
@@ -306,6 +328,8 @@ export class SqliteLedger implements UsageLedger {
       hourlySql: rollupSql("usage_hourly", "hour"),
       dailySql: rollupSql("usage_daily", "day"),
       heartbeatSql: HEARTBEAT_SQL,
+      insertRefusalSql: INSERT_REFUSAL_SQL,
+      pruneRefusalsSql: PRUNE_REFUSALS_SQL,
     };
     this.startWorker();
   }
@@ -343,12 +367,17 @@ export class SqliteLedger implements UsageLedger {
    */
   flush(): void {
     this.unschedule();
-    if (this.inFlight !== undefined || this.queue.length === 0) return;
+    if (this.inFlight !== undefined || (this.queue.length === 0 && this.refusalQueue.length === 0)) return;
     const batch = this.queue.length <= this.maxBatch ? this.queue : this.queue.slice(0, this.maxBatch);
     this.queue = batch === this.queue ? [] : this.queue.slice(this.maxBatch);
+    const refusals = this.refusalQueue;
+    this.refusalQueue = [];
+    const now = Date.now();
+    const prune = now - this.lastRefusalPrune >= (this.options.refusalPruneIntervalMs ?? REFUSAL_PRUNE_INTERVAL_MS);
+    if (prune) this.lastRefusalPrune = now;
     const seq = ++this.seq;
-    this.inFlight = { kind: "batch", seq, batch, sentAt: performance.now() };
-    this.send({ type: "batch", seq, rows: batch.map((p) => p.row) });
+    this.inFlight = { kind: "batch", seq, batch, refusals: refusals.length, sentAt: performance.now() };
+    this.send({ type: "batch", seq, rows: batch.map((p) => p.row), refusals, ...(prune ? { pruneRefusalsBefore: now - REFUSAL_RETENTION_MS } : {}) });
   }
 
   /** Tries a small write now (or flushes the queue); resolves to `healthy()` afterwards. */
@@ -424,6 +453,8 @@ export class SqliteLedger implements UsageLedger {
       else this.setHealth(false, writeFailure(reply.error, 0));
       flight.done(this.ok);
     } else {
+      if (reply.ok) this.counters.refusalsWritten += flight.refusals;
+      else this.counters.refusalsDropped += flight.refusals;
       this.settleBatch(flight.batch, reply, performance.now() - flight.sentAt);
     }
     this.afterReply();
@@ -469,6 +500,7 @@ export class SqliteLedger implements UsageLedger {
     this.inFlight = undefined;
     const failure = writeFailure({ message, sqliteCode, fileGone: false }, flight?.kind === "batch" ? flight.batch.length : 0);
     if (flight?.kind === "batch") {
+      this.counters.refusalsDropped += flight.refusals;
       this.counters.failedTransactions++;
       this.counters.recordsRejected += flight.batch.length;
       for (const p of flight.batch) p.reject(failure);
@@ -481,7 +513,7 @@ export class SqliteLedger implements UsageLedger {
   }
 
   private afterReply(): void {
-    if (this.queue.length > 0) {
+    if (this.queue.length > 0 || this.refusalQueue.length > 0) {
       this.flush();
       return;
     }
@@ -489,7 +521,7 @@ export class SqliteLedger implements UsageLedger {
   }
 
   private whenIdle(): Promise<void> {
-    if (this.inFlight === undefined && this.queue.length === 0) return Promise.resolve();
+    if (this.inFlight === undefined && this.queue.length === 0 && this.refusalQueue.length === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -606,25 +638,47 @@ export class SqliteLedger implements UsageLedger {
   }
 
   recent(query: RecentQuery): UsageRecord[] {
-    const requested = query.limit ?? DEFAULT_RECENT_LIMIT;
-    const limit = Number.isFinite(requested) ? Math.min(MAX_RECENT_LIMIT, Math.max(1, Math.floor(requested))) : DEFAULT_RECENT_LIMIT;
-    const user = query.user;
-    if (user === undefined) {
-      return (this.statement(`SELECT ${COLUMNS} FROM usage ORDER BY time DESC, rowid DESC LIMIT ?`).all(limit) as RecordRow[]).map(fromRow);
+    const limit = recentLimit(query);
+    const since = query.since ?? 0;
+    const until = query.until ?? Number.MAX_SAFE_INTEGER;
+    const conditions: string[] = [];
+    const params: Array<string | number> = [];
+    const add = (condition: string, ...values: Array<string | number>): void => {
+      conditions.push(condition);
+      params.push(...values);
+    };
+    if (query.user !== undefined) add("user = ?", query.user);
+    if (query.team !== undefined) add("team = ?", query.team);
+    if (query.model !== undefined) add("requested_model = ?", query.model);
+    const status = query.httpStatus;
+    if (status !== undefined) add("http_status BETWEEN ? AND ?", status.from, status.to);
+    const and = conditions.map((c) => ` AND ${c}`).join("");
+    // Failed requests by status: the partial index usage_not_ok holds only the rows that did not
+    // end 200 (SQLite uses it only when the query repeats its condition).
+    if (status !== undefined && !(status.from <= 200 && status.to >= 200)) {
+      const sql = `SELECT ${COLUMNS} FROM usage INDEXED BY usage_not_ok WHERE http_status <> 200 AND time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
+      return (this.statement(sql).all(since, until, ...params, limit) as RecordRow[]).map(fromRow);
     }
-    // The rows have no user index: find the hours this user was active from the hourly rollup's
-    // (user, hour) index, newest first, and read those hours through the time index.
-    const hoursOf = this.statement("SELECT DISTINCT hour FROM usage_hourly WHERE user = ? AND hour < ? ORDER BY hour DESC LIMIT 64");
-    const rowsIn = this.statement(
-      `SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ? AND user = ? ORDER BY time DESC, rowid DESC LIMIT ?`,
-    );
+    const owner = query.user !== undefined ? { column: "user", value: query.user } : query.team !== undefined ? { column: "team", value: query.team } : undefined;
+    if (owner === undefined) {
+      const sql = `SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
+      return (this.statement(sql).all(since, until, ...params, limit) as RecordRow[]).map(fromRow);
+    }
+    // The rows have no user or team index: find the hours this user (team) was active from the
+    // hourly rollup's (user, hour) or (team, hour) index, newest first, and read those hours
+    // through the time index.
+    const hoursOf = this.statement(`SELECT DISTINCT hour FROM usage_hourly WHERE ${owner.column} = ? AND hour < ? AND hour >= ? ORDER BY hour DESC LIMIT 64`);
+    const rowsIn = this.statement(`SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`);
+    const firstHour = Math.floor(since / HOUR) * HOUR;
     const read = this.db.transaction(() => {
       const out: UsageRecord[] = [];
-      let before = Number.MAX_SAFE_INTEGER;
+      let before = until;
       while (out.length < limit) {
-        const hours = hoursOf.pluck().all(user, before) as number[];
+        const hours = hoursOf.pluck().all(owner.value, before, firstHour) as number[];
         for (const hour of hours) {
-          for (const row of rowsIn.all(hour, hour + HOUR, user, limit - out.length) as RecordRow[]) out.push(fromRow(row));
+          const from = Math.max(hour, since);
+          const to = Math.min(hour + HOUR, until);
+          for (const row of rowsIn.all(from, to, ...params, limit - out.length) as RecordRow[]) out.push(fromRow(row));
           if (out.length >= limit) break;
         }
         if (hours.length < 64) break;
@@ -633,6 +687,34 @@ export class SqliteLedger implements UsageLedger {
       return out;
     });
     return read();
+  }
+
+  /**
+   * Queues a refused request; it commits with the next write (a usage batch or one of its own, on
+   * the next tick). Fire and forget: past `MAX_QUEUED_REFUSALS` waiting, or when the commit fails,
+   * refusals are dropped and counted in `stats().refusalsDropped`.
+   */
+  recordRefusal(refusal: RefusalRecord): void {
+    if (this.closing) return;
+    if (this.refusalQueue.length >= MAX_QUEUED_REFUSALS) {
+      this.counters.refusalsDropped++;
+      return;
+    }
+    this.refusalQueue.push(refusalRow(refusal));
+    this.schedule();
+  }
+
+  refusals(query: RecentQuery): RefusalRecord[] {
+    return queryRefusals((sql) => this.statement(sql), query);
+  }
+
+  /** The fleet's outbox for refusals (see `rowsAfter`). */
+  refusalsAfter(rowid: number, limit: number): Array<{ rowid: number; record: RefusalRecord }> {
+    return refusalsAfter((sql) => this.statement(sql), rowid, limit);
+  }
+
+  lastRefusalRowid(): number {
+    return lastRefusalRowid((sql) => this.statement(sql));
   }
 
   // The outbox of fleet mode (fleet/shipper.ts): committed rows in commit order. Rows are only ever

@@ -105,8 +105,52 @@ export interface UsageRow extends UsageTotals {
 
 export interface RecentQuery {
   user?: string;
+  team?: string;
+  /** Requested model (the policy's name the client asked for). */
+  model?: string;
+  /** HTTP statuses, inclusive: 429..429, or 400..499 for "4xx". */
+  httpStatus?: { from: number; to: number };
+  /** Inclusive, ms epoch. */
+  since?: number;
+  /** Exclusive, ms epoch. */
+  until?: number;
   /** Default 50, clamped to 1..1000. */
   limit?: number;
+}
+
+/**
+ * A chat request the broker refused before calling Bedrock: nothing was used, so it is not a usage
+ * row (it must not count as a request in reports or in restored rate windows), but an admin sees
+ * who is being refused and why. Never the request's body.
+ */
+export interface RefusalRecord {
+  /** The request id. */
+  id: string;
+  time: number;
+  /** Null when the key was unknown (or absent). */
+  user: string | null;
+  team: string | null;
+  project: string | null;
+  /** The model the client asked for, when the body was read that far. */
+  model: string | null;
+  httpStatus: number;
+  code: string;
+  /** What the client was told, for refusals whose message holds no request text; else null. */
+  reason: string | null;
+  /** The limit that refused (rate limits and budgets). */
+  limitName: string | null;
+  limitScope: string | null;
+  /** An unknown key's SHA-256, first 12 hex digits. */
+  keyHashPrefix: string | null;
+  client: string | null;
+  latencyMs: number;
+}
+
+/** Refused requests, most recent first; `time >= since`, and the filters ANDed. */
+export interface RefusalLog {
+  /** Fire and forget: queued and committed with the ledger's next write. */
+  recordRefusal(refusal: RefusalRecord): void;
+  refusals(query: RecentQuery): Awaitable<RefusalRecord[]>;
 }
 
 export interface UsageLedger {
@@ -129,4 +173,10 @@ export interface UsageLedger {
 /** The `SpendByScope.teamModels` key. */
 export function teamModelKey(team: string, servedModel: string): string {
   return `${team}\u0000${servedModel}`;
+}
+
+/** `RecentQuery.limit` as every ledger reads it: default 50, clamped to 1..1000. */
+export function recentLimit(query: RecentQuery): number {
+  const requested = query.limit ?? 50;
+  return Number.isFinite(requested) ? Math.min(1000, Math.max(1, Math.floor(requested))) : 50;
 }

@@ -10,7 +10,15 @@
 
 /** Sent to the worker. */
 export type WriterRequest =
-  | { type: "batch"; seq: number; rows: unknown[][] }
+  | {
+      type: "batch";
+      seq: number;
+      rows: unknown[][];
+      /** Refused requests (ledger/refusals.ts), inserted in the same transaction, duplicates ignored. */
+      refusals: unknown[][];
+      /** When set, refusals older than this are deleted in the same transaction. */
+      pruneRefusalsBefore?: number;
+    }
   | { type: "probe"; seq: number; now: number }
   | { type: "close"; seq: number };
 
@@ -48,6 +56,8 @@ export interface WriterWorkerData {
   hourlySql: string;
   dailySql: string;
   heartbeatSql: string;
+  insertRefusalSql: string;
+  pruneRefusalsSql: string;
 }
 
 export const WRITER_WORKER_SOURCE = String.raw`
@@ -97,6 +107,8 @@ const insert = db.prepare(workerData.insertSql);
 const addHourly = db.prepare(workerData.hourlySql);
 const addDaily = db.prepare(workerData.dailySql);
 const heartbeat = db.prepare(workerData.heartbeatSql);
+const insertRefusal = db.prepare(workerData.insertRefusalSql);
+const pruneRefusals = db.prepare(workerData.pruneRefusalsSql);
 const HOUR = 3600000;
 const DAY = 86400000;
 
@@ -113,7 +125,7 @@ function addTo(sums, period, r) {
   }
 }
 
-const insertBatch = db.transaction((rows) => {
+const insertBatch = db.transaction((rows, refusals, pruneRefusalsBefore) => {
   const rejected = [];
   const hourly = new Map();
   const daily = new Map();
@@ -134,6 +146,8 @@ const insertBatch = db.transaction((rows) => {
   }
   for (const sum of hourly.values()) addHourly.run(sum);
   for (const sum of daily.values()) addDaily.run(sum);
+  for (const r of refusals) insertRefusal.run(r);
+  if (typeof pruneRefusalsBefore === "number") pruneRefusals.run(pruneRefusalsBefore);
   return rejected;
 });
 
@@ -152,7 +166,7 @@ parentPort.on("message", (msg) => {
   }
   try {
     checkFile();
-    const rejected = msg.type === "batch" ? insertBatch(msg.rows) : (heartbeat.run(msg.now), []);
+    const rejected = msg.type === "batch" ? insertBatch(msg.rows, msg.refusals, msg.pruneRefusalsBefore) : (heartbeat.run(msg.now), []);
     parentPort.postMessage({ type: "done", seq: msg.seq, ok: true, rejected, commitMs: performance.now() - started });
   } catch (error) {
     parentPort.postMessage({ type: "done", seq: msg.seq, ok: false, error: failure(error), commitMs: performance.now() - started });

@@ -33,3 +33,45 @@ export const deploymentsResponseSchema = z.object({
 
 export type DeploymentStatus = z.infer<typeof deploymentStatusSchema>;
 export type DeploymentsResponse = z.infer<typeof deploymentsResponseSchema>;
+
+/**
+ * One chat request as `GET /admin/requests` lists it: a request the ledger recorded (served, failed
+ * or cancelled), or one the broker refused before calling Bedrock (`status: "refused"`: no key, a
+ * revoked key, a model the user may not use, a rate limit, a budget, overload). Refusals carry no
+ * tokens or cost; who made them is null where the broker could not tell (an unknown key).
+ */
+export const adminRequestRecordSchema = z.object({
+  id: z.string(),
+  time: z.string(),
+  user: z.string().nullable(),
+  team: z.string().nullable(),
+  project: z.string().nullable(),
+  model: z.string().nullable(),
+  servedModel: z.string().nullable(),
+  deployment: z.string().nullable(),
+  status: z.enum(["ok", "error", "cancelled", "refused"]),
+  httpStatus: z.number(),
+  inputTokens: z.number(),
+  cacheReadTokens: z.number(),
+  cacheWriteTokens: z.number(),
+  outputTokens: z.number(),
+  costUsd: z.number(),
+  latencyMs: z.number(),
+  ttftMs: z.number().nullable(),
+  fallbacks: z.number(),
+  errorCode: z.string().nullable(),
+  usageEstimated: z.boolean(),
+  /** Refusals: what the client was told (never request text), e.g. which limit of which scope. */
+  reason: z.string().nullable(),
+  /** Refusals: the limit that refused, e.g. "rpm" or "monthlyUsd", and its scope ("team platform"). */
+  limit: z.object({ name: z.string(), scope: z.string() }).nullable(),
+  /** Refusals of a key the broker does not know: the first 12 hex digits of its SHA-256 (a policy's keyHash starts with them). */
+  keyHashPrefix: z.string().nullable(),
+  /** Refusals: the client's address as the broker saw it. */
+  client: z.string().nullable(),
+});
+
+export const adminRequestsResponseSchema = z.object({ data: z.array(adminRequestRecordSchema) });
+
+export type AdminRequestRecord = z.infer<typeof adminRequestRecordSchema>;
+export type AdminRequestsResponse = z.infer<typeof adminRequestsResponseSchema>;

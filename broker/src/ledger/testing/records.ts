@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { UsageRecord } from "../types.js";
+import type { RefusalRecord, UsageRecord } from "../types.js";
 
 let sequence = 0;
 
@@ -37,4 +37,26 @@ export function usageRecord(overrides: Partial<UsageRecord> = {}): UsageRecord {
 export function tempDataDir(prefix = "tollgate-ledger-"): { dir: string; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A request refused by a rate limit; override what the test is about. */
+export function refusalRecord(overrides: Partial<RefusalRecord> = {}): RefusalRecord {
+  sequence++;
+  return {
+    id: `refused-${process.pid}-${sequence}`,
+    time: Date.UTC(2026, 10, 23, 12, 0, 0) + sequence,
+    user: "alice@example.com",
+    team: "platform",
+    project: "tollgate",
+    model: "claude-sonnet-4-5",
+    httpStatus: 429,
+    code: "rate_limit_exceeded",
+    reason: "user alice@example.com's rpm limit of 10 is reached; retry in 12 s.",
+    limitName: "rpm",
+    limitScope: "user alice@example.com",
+    keyHashPrefix: null,
+    client: "127.0.0.1",
+    latencyMs: 2,
+    ...overrides,
+  };
 }
