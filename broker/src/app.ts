@@ -16,7 +16,8 @@ import { adminRouter } from "./http/routes/admin.js";
 import { chatCompletionsHandler } from "./http/routes/chat-completions.js";
 import { meHandler, meRequestsHandler, meUsageHandler } from "./http/routes/me.js";
 import { modelHandler, modelsHandler } from "./http/routes/models.js";
-import type { UsageLedger } from "./ledger/types.js";
+import type { RefusalLog, UsageLedger } from "./ledger/types.js";
+import { recordRefusals } from "./http/refusal-recorder.js";
 import type { LimitStore } from "./limits/index.js";
 import type { Logger } from "./log.js";
 import type { PolicyService } from "./policy/policy-service.js";
@@ -55,6 +56,10 @@ export interface AppDeps {
   metricsAccess?: MetricsAccess | undefined;
   /** Traces and metrics of chat requests. */
   observer?: RequestObserver | undefined;
+  /** Where chat requests refused before Bedrock are recorded (the ledger's refusal log). */
+  refusals?: RefusalLog | undefined;
+  /** A refusal left unrecorded by the recorder's rate cap. */
+  onRefusalUnrecorded?: (() => void) | undefined;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 20 * 1024 * 1024;
@@ -101,6 +106,11 @@ export function createApp(deps: AppDeps): Express {
     });
   }
 
+  if (deps.refusals) {
+    const recorder = recordRefusals(deps.refusals, { onUnrecorded: deps.onRefusalUnrecorded });
+    app.use("/v1/chat/completions", (req, res, next) => (req.method === "POST" ? recorder(req, res, next) : next()));
+  }
+
   // Invalid UTF-8 is refused rather than silently replaced with U+FFFD and sent on to Bedrock.
   const jsonTypes = ["application/json", "application/*+json"];
   const json = express.json({ limit: deps.maxBodyBytes, type: jsonTypes, verify: verifyUtf8 });
@@ -120,7 +130,7 @@ export function createApp(deps: AppDeps): Express {
   app.use("/v1", v1);
 
   // The admin API: only the admin token.
-  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, health: deps.health, json, jsonText, readiness: deps }));
+  app.use("/admin", requireAdmin(deps.adminToken), adminRouter({ policies: deps.policies, policy: deps.policy, ledger: deps.ledger, refusals: deps.refusals, health: deps.health, json, jsonText, readiness: deps }));
 
   app.use((req, _res, next) => {
     next(

@@ -20,6 +20,8 @@ export interface ApiErrorOptions {
   param?: string | undefined;
   /** Extra response headers, e.g. retry-after. */
   headers?: Record<string, string> | undefined;
+  /** A refusal by one of the policy's limits: which one, of which scope (for the refusal log and metrics). */
+  limit?: { name: string; scope: string } | undefined;
   cause?: unknown;
 }
 
@@ -29,6 +31,7 @@ export class ApiError extends Error {
   readonly code: string;
   readonly param: string | undefined;
   readonly headers: Record<string, string>;
+  readonly limit: { name: string; scope: string } | undefined;
 
   constructor(options: ApiErrorOptions) {
     super(options.message, { cause: options.cause });
@@ -38,6 +41,7 @@ export class ApiError extends Error {
     this.code = options.code;
     this.param = options.param;
     this.headers = options.headers ?? {};
+    this.limit = options.limit;
   }
 
   static is(value: unknown): value is ApiError {

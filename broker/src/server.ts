@@ -11,7 +11,7 @@ import { MemoryLimitStore } from "./limits/index.js";
 import { FilePolicyRepository, type PolicyRepository } from "./policy/policy-repository.js";
 import type { FleetConfig } from "./fleet/fleet-config.js";
 import { FleetRuntime, openFleetCentral } from "./fleet/fleet-runtime.js";
-import type { UsageLedger } from "./ledger/types.js";
+import type { RefusalLog, UsageLedger } from "./ledger/types.js";
 import type { LimitStore } from "./limits/index.js";
 import { initialPolicy, PolicyService, type PolicyMode } from "./policy/policy-service.js";
 import { once } from "node:events";
@@ -139,7 +139,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
 
   const synchronous = config.ledgerSynchronous ?? "NORMAL";
   let meter: Meter | undefined;
-  let ledger: UsageLedger;
+  let ledger: UsageLedger & RefusalLog;
   let limits: LimitStore;
   let ledgerHealthy: () => boolean;
   let fleet: FleetRuntime | undefined;
@@ -222,6 +222,8 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     metrics,
     metricsAccess: config.metricsAccess,
     observer,
+    refusals: ledger,
+    onRefusalUnrecorded: () => metrics.countUnrecordedRefusal(),
   });
 
   const headersTimeout = config.headersTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS;

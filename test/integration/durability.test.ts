@@ -55,7 +55,7 @@ describe("SIGKILL under load", () => {
     expect(before).toBeGreaterThan(50);
 
     await h.restart();
-    const rows = (await (await h.call("/admin/requests?limit=1000", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; costUsd: number; status: string }> };
+    const rows = (await (await h.call("/admin/requests?refused=exclude&limit=1000", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; costUsd: number; status: string }> };
     const ids = rows.data.map((row) => row.id);
     expect(new Set(ids).size).toBe(ids.length);
     const recorded = new Set(ids);

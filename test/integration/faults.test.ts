@@ -134,7 +134,7 @@ describe("SIGKILL with 100 streams in flight", () => {
 
     harness.emulator.setHandler(undefined);
     await harness.restart();
-    const rows = ((await (await harness.call("/admin/requests?limit=1000", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; costUsd: number }> }).data;
+    const rows = ((await (await harness.call("/admin/requests?refused=exclude&limit=1000", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; costUsd: number }> }).data;
     const ids = rows.map((r) => r.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(completed.filter((id) => !ids.includes(id))).toEqual([]);

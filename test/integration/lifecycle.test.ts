@@ -35,7 +35,7 @@ interface LedgerRow {
 }
 
 async function ledger(harness: Harness): Promise<LedgerRow[]> {
-  const response = await harness.call("/admin/requests?limit=1000", { token: TEST_ADMIN_TOKEN });
+  const response = await harness.call("/admin/requests?refused=exclude&limit=1000", { token: TEST_ADMIN_TOKEN });
   expect(response.status).toBe(200);
   return ((await response.json()) as { data: LedgerRow[] }).data;
 }

@@ -84,7 +84,7 @@ describe("/metrics", () => {
     await expect(limited.chat.completions.create({ model: "claude-sonnet-4", messages: [{ role: "user", content: "four" }] })).rejects.toMatchObject({ status: 429 });
     await expect(h.clientFor("tg_nobody-has-this-key-0000000000000").chat.completions.create({ model: "claude-sonnet-4", messages: [{ role: "user", content: "x" }] })).rejects.toMatchObject({ status: 401 });
 
-    const { data: rows } = (await (await h.call("/admin/requests?limit=100", { token: TEST_ADMIN_TOKEN })).json()) as { data: LedgerRow[] };
+    const { data: rows } = (await (await h.call("/admin/requests?refused=exclude&limit=100", { token: TEST_ADMIN_TOKEN })).json()) as { data: LedgerRow[] };
     expect(rows).toHaveLength(3);
     const families = await scrape();
 

@@ -87,7 +87,7 @@ interface LedgerRow {
 }
 
 async function ledgerRow(requestId: string | null): Promise<LedgerRow> {
-  const { data } = (await admin("/admin/requests?limit=200")) as { data: LedgerRow[] };
+  const { data } = (await admin("/admin/requests?refused=exclude&limit=200")) as { data: LedgerRow[] };
   const row = data.find((r) => r.id === requestId);
   if (!row) throw new Error(`no ledger row for ${requestId}`);
   return row;

@@ -66,7 +66,7 @@ afterAll(async () => {
 });
 
 async function ledgerRow(id: string | null): Promise<LedgerRow> {
-  const response = await h.call("/admin/requests?limit=100", { token: TEST_ADMIN_TOKEN });
+  const response = await h.call("/admin/requests?refused=exclude&limit=100", { token: TEST_ADMIN_TOKEN });
   const { data } = (await response.json()) as { data: LedgerRow[] };
   const row = data.find((candidate) => candidate.id === id);
   if (!row) throw new Error(`no ledger row for ${id}`);

@@ -96,7 +96,7 @@ describe("the data dir becoming unwritable", () => {
     served.push(recovered?.headers.get("x-request-id") ?? "");
 
     // Every answer served is in the ledger; the withheld one is not.
-    const rows = (await (await h.call("/admin/requests?limit=100", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; status: string }> };
+    const rows = (await (await h.call("/admin/requests?refused=exclude&limit=100", { token: TEST_ADMIN_TOKEN })).json()) as { data: Array<{ id: string; status: string }> };
     const recorded = new Set(rows.data.filter((row) => row.status === "ok").map((row) => row.id));
     expect(served.filter((id) => !recorded.has(id))).toEqual([]);
     expect(recorded.has(first.headers.get("x-request-id") ?? "")).toBe(false);

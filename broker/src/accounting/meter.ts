@@ -166,13 +166,14 @@ function admissionRequest(policy: Policy, user: UserPolicy, model: string, trans
 /** The 429 (rate limit, retry later) or 402 (budget, don't retry) for a refused admission. */
 function refusal(admission: Rejection): ApiError {
   const headers: Record<string, string> = { ...(admission.headers as Record<string, string>) };
+  const limit = { name: admission.limit, scope: admission.scopeLabel };
   if (admission.kind === "rate_limit") {
     headers["retry-after"] = String(admission.retryAfterSeconds);
-    return new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: admission.message, headers });
+    return new ApiError({ status: 429, type: "rate_limit_exceeded", code: "rate_limit_exceeded", message: admission.message, headers, limit });
   }
   // Budgets don't come back by retrying: a status the OpenAI client and Cline don't retry.
   headers["x-should-retry"] = "false";
-  return new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers });
+  return new ApiError({ status: 402, type: "budget_exceeded", code: "budget_exceeded", message: admission.message, headers, limit });
 }
 
 /** The 503 while the local ledger cannot write: nothing is served unaccounted. */

@@ -31,9 +31,13 @@ export function requireUser(policy: PolicyStore) {
       return;
     }
     const current = policy.current();
-    const name = current.userByKeyHash.get(hashApiKey(key));
+    const hash = hashApiKey(key);
+    const name = current.userByKeyHash.get(hash);
     const user = name === undefined ? undefined : current.users.get(name);
     if (!user || user.disabled) {
+      // For the refusal log: whose revoked key it was, or which unknown key (a prefix of its digest).
+      if (user) res.locals.keyOwner = { user: user.name, team: user.team };
+      else res.locals.keyHashPrefix = hash.slice(0, 12);
       next(invalidApiKey("This API key is not valid on this Tollgate broker (unknown or revoked). Ask your Tollgate admin for a new key."));
       return;
     }

@@ -8,6 +8,7 @@ import { policyDiffCommand, policyPushCommand } from "./policy-push.js";
 import { policyValidateCommand } from "./policy-validate.js";
 import { METRICS_ACCESS } from "../app.js";
 import { auditCommand } from "./audit.js";
+import { requestsCommand } from "./requests.js";
 import { DEFAULT_DATA_DIR_TEXT, DEFAULT_PORT, defaultDataDir, serveCommand } from "./serve.js";
 import { usageCommand } from "./usage.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../app.js";
@@ -109,6 +110,19 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--from <time>", "start: a date (a day in the policy's time zone) or a time with its offset (default: 30 days ago)"))
     .addOption(new Option("--to <time>", "end: a date (through the end of that day in the policy's time zone) or a time with its offset (default: now)"))
     .action((options: Record<string, unknown>) => run(() => usageCommand(flagNames(options))));
+
+  adminOptions(program.command("requests").description("The org's recent chat requests, newest first: those the ledger holds (served, failed, cancelled) and those refused before Bedrock (no or unknown key, model not allowed, rate limit, budget, overload), with who and why."))
+    .addOption(new Option("--status <status>", "an HTTP status (429) or a class (4xx)"))
+    .addOption(new Option("--user <name>", "one user"))
+    .addOption(new Option("--team <name>", "one team"))
+    .addOption(new Option("--model <name>", "the model asked for"))
+    .addOption(new Option("--from <time>", "start: a date (a day in the policy's time zone) or a time with its offset"))
+    .addOption(new Option("--to <time>", "end: a date (through the end of that day) or a time with its offset"))
+    .addOption(new Option("--refused", "only requests refused before Bedrock"))
+    .addOption(new Option("--no-refused", "only requests the ledger holds"))
+    .addOption(new Option("--limit <n>", "requests, 1-1000").default("50"))
+    .addOption(new Option("--json", "the requests as JSON"))
+    .action((options: Record<string, unknown>) => run(() => requestsCommand(flagNames(options))));
 
   adminOptions(program.command("audit").description("Who changed the policy (the admin credential's name and address), when, why (--comment) and what, newest first."))
     .addOption(new Option("--limit <n>", "entries, 1-1000").default("50"))

@@ -86,6 +86,7 @@ export function errorHandler(onInternalError: (error: unknown, req: Parameters<E
     const apiError = asApiError(error);
     if (apiError.status >= 500 && apiError.code === "internal_error") onInternalError(error, req);
     res.locals.errorCode = apiError.code;
+    res.locals.error = apiError;
     sendApiError(res, apiError);
   };
 }

@@ -43,6 +43,7 @@ export class BrokerMetrics implements ExportObserver {
   private readonly duration: Histogram<string>;
   private readonly timeToFirstToken: Histogram<string>;
   private readonly refusals: Counter<string>;
+  private readonly refusalsUnrecorded: Counter;
   private readonly fallbacks: Counter<string>;
   private readonly spansExported: Counter<string>;
   private readonly spansDropped: Counter<string>;
@@ -57,6 +58,7 @@ export class BrokerMetrics implements ExportObserver {
     this.duration = new Histogram({ name: "gen_ai_client_operation_duration_seconds", help: "Whole request duration (OTel gen_ai.client.operation.duration).", labelNames: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model", "error_type"], buckets: DURATION_BUCKETS, registers });
     this.timeToFirstToken = new Histogram({ name: "gen_ai_server_time_to_first_token_seconds", help: "Streamed requests: time to the first token (OTel gen_ai.server.time_to_first_token).", labelNames: ["gen_ai_operation_name", "gen_ai_provider_name", "gen_ai_request_model"], buckets: DURATION_BUCKETS, registers });
     this.refusals = new Counter({ name: "tollgate_limit_refusals_total", help: "Requests refused by a rate limit (429) or budget (402), by the scope and limit that refused.", labelNames: ["kind", "scope", "limit", "team"], registers });
+    this.refusalsUnrecorded = new Counter({ name: "tollgate_refusals_unrecorded_total", help: "Refused chat requests left out of the refusal log by its rate cap (a client hammering the broker); still counted in tollgate_requests_total.", registers });
     this.fallbacks = new Counter({ name: "tollgate_fallbacks_total", help: "Failed attempts that moved a request to another deployment or model, by model asked for.", labelNames: ["model"], registers });
     this.spansExported = new Counter({ name: "tollgate_trace_spans_exported_total", help: "Spans the trace exporter delivered.", labelNames: ["exporter"], registers });
     this.spansDropped = new Counter({ name: "tollgate_trace_spans_dropped_total", help: "Spans dropped: queue_full (backend down for long), rejected (a 4xx), retries_exhausted, shutdown.", labelNames: ["exporter", "reason"], registers });
@@ -130,6 +132,10 @@ export class BrokerMetrics implements ExportObserver {
 
   countRefusal(facts: RefusalFacts): void {
     this.refusals.inc({ kind: facts.kind, scope: scopeKindOf(facts.scopeLabel), limit: facts.limit, team: facts.team });
+  }
+
+  countUnrecordedRefusal(): void {
+    this.refusalsUnrecorded.inc();
   }
 
   exported(exporter: string, spans: number): void {

@@ -5,18 +5,21 @@ import { deploymentStatusSchema, type DeploymentStatus, type DeploymentsResponse
 import { z } from "zod";
 import { CentralStoreError } from "../../central/errors.js";
 import { ApiError, invalidRequest } from "../../errors.js";
-import type { UsageLedger } from "../../ledger/types.js";
+import type { RefusalLog, UsageLedger } from "../../ledger/types.js";
 import type { DeploymentHealthRegistry } from "../../routing/deployment-health.js";
 import type { PolicyService } from "../../policy/policy-service.js";
 import type { PolicyStore } from "../../policy/policy-store.js";
 import { parseBody } from "../validate.js";
 import { adminHealth, type ReadinessDeps } from "./health.js";
-import { parseLimit, parseUsageQuery, toRequestRecord, usageReport } from "./usage-api.js";
+import { adminRequestsHandler } from "./admin-requests.js";
+import { parseLimit, parseUsageQuery, usageReport } from "./usage-api.js";
 
 export interface AdminDeps {
   policies: PolicyService;
   policy: PolicyStore;
   ledger: UsageLedger;
+  /** Chat requests refused before Bedrock, listed with the ledger's in /admin/requests. */
+  refusals?: RefusalLog | undefined;
   health: DeploymentHealthRegistry;
   json: RequestHandler;
   /** The body as text (a pushed policy: its duplicate keys and syntax errors are found in the text). */
@@ -141,10 +144,7 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json(await usageReport(deps.ledger, deps.policy.current(), params, filter));
   });
 
-  router.get("/requests", async (req, res) => {
-    const user = typeof req.query.user === "string" ? req.query.user : undefined;
-    res.json({ data: (await deps.ledger.recent({ ...(user ? { user } : {}), limit: parseLimit(req) })).map(toRequestRecord) });
-  });
+  router.get("/requests", adminRequestsHandler({ ledger: deps.ledger, refusals: deps.refusals, policy: deps.policy }));
 
   router.get("/health", async (_req, res) => {
     res.json(await adminHealth(deps.readiness));

@@ -64,6 +64,7 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     if (!identity) throw new Error("chat route reached without an identity");
     refuseLegacyFunctions(req.body);
     const request = parseBody(chatCompletionRequestSchema, req.body);
+    res.locals.requestedModel = request.model;
     // Read once: a policy pushed while this request runs does not change its rules.
     const policy = deps.policy.current();
     const model = allowedModel(policy.models.get(request.model), request.model, identity.user);
@@ -86,6 +87,8 @@ export function chatCompletionsHandler(deps: ChatRouteDeps) {
     const prepared = deps.chat.prepare({ requestId: context.id, request, model, policy, user, signal: controller.signal, attempts });
     const admitStarted = performance.now();
     const admitted = await deps.meter.admit(policy, user, prepared);
+    // From here every outcome is a ledger row (served, failed or cancelled), never a refusal.
+    res.locals.admitted = true;
     const admitMs = performance.now() - admitStarted;
     res.set(admitted.headers as Record<string, string>);
     // Limits follow the model that serves: a fallback model must admit the request before it is tried.

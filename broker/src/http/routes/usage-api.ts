@@ -32,31 +32,35 @@ const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/i;
  * Default: the last 30 days.
  */
 export function parseUsageQuery(req: Request, allowed: readonly UsageGroupBy[], fallback: UsageGroupBy, timeZone: string): UsageQueryParams {
-  const text = (name: string): string | undefined => (typeof req.query[name] === "string" ? (req.query[name] as string) : undefined);
-  const time = (name: "from" | "to", otherwise: number): number => {
-    const value = text(name)?.trim();
-    if (value === undefined || value === "") return otherwise;
-    const date = DATE_ONLY.exec(value);
-    if (date) {
-      const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
-      const check = new Date(Date.UTC(year, month - 1, day));
-      if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw invalidRequest(`${name}: ${value} is not a date.`, name, "invalid_query");
-      return startOfLocalDate(timeZone, year, month, name === "from" ? day : day + 1);
-    }
-    const parsed = Date.parse(value);
-    if (Number.isNaN(parsed)) throw invalidRequest(`${name} must be a date (2026-11-01, a day in the policy's time zone ${timeZone}) or a time with its offset (2026-11-01T09:00:00Z); got "${value}".`, name, "invalid_query");
-    if (!HAS_ZONE.test(value)) throw invalidRequest(`${name}: "${value}" has no offset; add Z or one such as +01:00 (or give a date alone, a day in ${timeZone}).`, name, "invalid_query");
-    return parsed;
-  };
-  const to = time("to", Date.now());
-  const from = time("from", to - 30 * DAY_MS);
+  const to = parseTimeParam(req, "to", timeZone) ?? Date.now();
+  const from = parseTimeParam(req, "from", timeZone) ?? to - 30 * DAY_MS;
   if (from >= to) throw invalidRequest("from must be before to.", "from", "invalid_query");
-  const groupByText = text("groupBy") ?? fallback;
+  const groupByText = typeof req.query.groupBy === "string" ? req.query.groupBy : fallback;
   const groupBy = adminUsageGroupBySchema.safeParse(groupByText);
   if (!groupBy.success || !allowed.includes(groupBy.data)) {
     throw invalidRequest(`groupBy must be one of ${allowed.join(", ")}; got "${groupByText}".`, "groupBy");
   }
   return { from, to, groupBy: groupBy.data };
+}
+
+/**
+ * `from` (start of its day for a date) or `to` (end of its day for a date) as ms epoch; undefined
+ * when absent. A date alone is a day in the policy's time zone; a time needs its offset.
+ */
+export function parseTimeParam(req: Request, name: "from" | "to", timeZone: string): number | undefined {
+  const value = typeof req.query[name] === "string" ? (req.query[name] as string).trim() : undefined;
+  if (value === undefined || value === "") return undefined;
+  const date = DATE_ONLY.exec(value);
+  if (date) {
+    const [year, month, day] = [Number(date[1]), Number(date[2]), Number(date[3])];
+    const check = new Date(Date.UTC(year, month - 1, day));
+    if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) throw invalidRequest(`${name}: ${value} is not a date.`, name, "invalid_query");
+    return startOfLocalDate(timeZone, year, month, name === "from" ? day : day + 1);
+  }
+  const parsed = Date.parse(value);
+  if (Number.isNaN(parsed)) throw invalidRequest(`${name} must be a date (2026-11-01, a day in the policy's time zone ${timeZone}) or a time with its offset (2026-11-01T09:00:00Z); got "${value}".`, name, "invalid_query");
+  if (!HAS_ZONE.test(value)) throw invalidRequest(`${name}: "${value}" has no offset; add Z or one such as +01:00 (or give a date alone, a day in ${timeZone}).`, name, "invalid_query");
+  return parsed;
 }
 
 /** Savings are priced at each served model's current policy price (the ledger stores tokens and cost, not prices). */
