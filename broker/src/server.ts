@@ -6,7 +6,7 @@ import { restoreLimits } from "./accounting/restore.js";
 import type { AdminToken } from "./auth/admin-token.js";
 import { lockoutWarning } from "@tollgate/shared";
 import { DataDirInUseError, lockDataDir, type DataDirLock } from "./data-dir-lock.js";
-import { openSqliteLedger } from "./ledger/index.js";
+import { openSqliteLedger, type SqliteLedger } from "./ledger/index.js";
 import { MemoryLimitStore } from "./limits/index.js";
 import { FilePolicyRepository, type PolicyRepository } from "./policy/policy-repository.js";
 import type { FleetConfig } from "./fleet/fleet-config.js";
@@ -142,6 +142,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   let ledger: UsageLedger & RefusalLog;
   let limits: LimitStore;
   let ledgerHealthy: () => boolean;
+  let localLedger: SqliteLedger;
   let fleet: FleetRuntime | undefined;
   if (config.fleet && central) {
     // Limits in Redis rebuild themselves from PostgreSQL and the outboxes when Redis comes back empty.
@@ -150,9 +151,11 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     ledger = running.ledger;
     limits = running.limits;
     ledgerHealthy = () => running.localLedgerHealthy();
+    localLedger = running.local;
   } else {
     const sqlite = openSqliteLedger(config.dataDir, { synchronous });
     ledger = sqlite;
+    localLedger = sqlite;
     ledgerHealthy = () => sqlite.healthy();
     // Limits and spend survive restarts: rebuilt from the ledger before the first request.
     const memory = new MemoryLimitStore({ timeZone: initial.policy.timezone });
@@ -185,6 +188,10 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
     inFlight: () => inFlight.size,
     deployments: () => deploymentStates(policy, health).map((state) => ({ model: state.model, deployment: state.deployment, cooling: state.coolingDownUntil !== null })),
     outboxRows: fleet ? () => fleet!.health().outbox.waitingRows : undefined,
+    ledger: () => {
+      const stats = localLedger.stats();
+      return { queued: stats.queued + stats.inFlight, healthy: localLedger.healthy(), refusalsDropped: stats.refusalsDropped };
+    },
     exporters: () => traces.status(),
   });
   traces.setObserver(metrics);

@@ -116,6 +116,9 @@ describe("/metrics", () => {
     expect(outputTokens.reduce((total, line) => total + line.value, 0)).toBe(rows.reduce((total, row) => total + row.outputTokens, 0));
 
     expect(samples(families, "tollgate_requests_in_flight")[0]?.value).toBe("0");
+    expect(samples(families, "tollgate_ledger_queue_records")[0]?.value).toBe("0");
+    expect(samples(families, "tollgate_ledger_healthy")[0]?.value).toBe("1");
+    expect(samples(families, "tollgate_ledger_refusals_dropped_total")[0]?.value).toBe("0");
     expect(samples(families, "tollgate_deployment_cooling").map((sample) => sample.labels?.deployment).sort()).toEqual(["use1", "use1", "usw2"]);
   });
 

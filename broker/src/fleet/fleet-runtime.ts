@@ -61,7 +61,8 @@ export class FleetRuntime {
   readonly ledger: FleetLedger;
   readonly limits: ResilientLimitStore;
   private readonly central: CentralStore;
-  private readonly local: SqliteLedger;
+  /** This broker's own ledger (the outbox's source). */
+  readonly local: SqliteLedger;
   private readonly shipper: Shipper;
   private readonly redis: RedisClientType;
   private readonly redisStore: RedisLimitStore;

@@ -18,6 +18,8 @@ export interface MetricsSources {
   deployments(): Array<{ model: string; deployment: string; cooling: boolean }>;
   /** Fleet mode: ledger rows not yet shipped to PostgreSQL. */
   outboxRows?: (() => number) | undefined;
+  /** The local ledger: records waiting for their commit, whether it can write, refusals it dropped. */
+  ledger?: (() => { queued: number; healthy: boolean; refusalsDropped: number }) | undefined;
   exporters(): ExporterStatus[];
 }
 
@@ -73,6 +75,22 @@ export class BrokerMetrics implements ExportObserver {
         for (const { model, deployment, cooling } of sources.deployments()) this.set({ model, deployment }, cooling ? 1 : 0);
       },
     });
+    if (sources.ledger) {
+      const ledger = sources.ledger;
+      new Gauge({ name: "tollgate_ledger_queue_records", help: "Usage records waiting for (or in) the ledger's next commit; grows only if the disk cannot keep up.", registers, collect() { this.set(ledger().queued); } });
+      new Gauge({ name: "tollgate_ledger_healthy", help: "1 while the local ledger commits; 0 after a failed commit (requests are refused with 503 ledger_unavailable until it writes again).", registers, collect() { this.set(ledger().healthy ? 1 : 0); } });
+      let counted = 0;
+      new Counter({
+        name: "tollgate_ledger_refusals_dropped_total",
+        help: "Refused requests the ledger could not record (its queue full, or their commit failed).",
+        registers,
+        collect() {
+          const dropped = ledger().refusalsDropped;
+          if (dropped > counted) this.inc(dropped - counted);
+          counted = dropped;
+        },
+      });
+    }
     if (sources.outboxRows) {
       const rows = sources.outboxRows;
       new Gauge({ name: "tollgate_outbox_rows", help: "Fleet mode: ledger rows committed locally and not yet shipped to PostgreSQL.", registers, collect() { this.set(rows()); } });
