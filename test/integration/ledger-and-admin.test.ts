@@ -152,7 +152,7 @@ describe("the admin API", () => {
     const diff = await runCli(["policy", "diff", file, "--url", h.broker.url], env);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toMatch(/users\.tester\.limits\.dailyUsd: 5 → 7/);
-    const push = await runCli(["policy", "push", file, "--url", h.broker.url, "-m", "tester: daily $7"], env);
+    const push = await runCli(["policy", "push", file, "--url", h.broker.url, "--message", "tester: daily $7"], env);
     expect(push.code).toBe(0);
     expect(push.stdout).toMatch(/policy version 4 is serving/);
     const pushedComment = await json<{ data: Array<{ version: number; comment?: string }> }>(await admin("/admin/policy/versions"));

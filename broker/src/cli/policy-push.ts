@@ -21,13 +21,14 @@ async function readDocument(file: string | undefined): Promise<unknown> {
   return JSON.parse(text.replace(/^\uFEFF/, "")) as unknown;
 }
 
-/** `tollgate policy push FILE --url URL [--comment TEXT]`: validate on the broker and swap it in. */
+/** `tollgate policy push FILE --url URL [--message TEXT]`: validate on the broker and swap it in. */
 export async function policyPushCommand(file: string, values: OptionValues): Promise<number> {
   // The file's own text: the broker checks it as written (repeated keys, syntax with line and column).
   const text = await readText(file);
   const target = adminTarget(values);
   const params = new URLSearchParams();
-  if (typeof values.comment === "string") params.set("comment", values.comment);
+  const message = values.message ?? values.comment;
+  if (typeof message === "string") params.set("comment", message);
   if (values.force === true) params.set("force", "true");
   const query = params.size > 0 ? `?${params}` : "";
   const { status, body } = await adminFetch(target, `/admin/policy${query}`, { method: "PUT", body: text });

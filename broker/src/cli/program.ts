@@ -82,7 +82,8 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
       .description("Send a policy to a running broker; it validates, then swaps it in (every broker of a fleet within 1 s).")
       .argument("<file>", "the policy file"),
   )
-    .addOption(new Option("-m, --comment <text>", "why: kept with the version in the audit"))
+    .addOption(new Option("-m, --message <text>", "why: kept with the version in the audit"))
+    .addOption(new Option("--comment <text>", "the same as --message").hideHelp())
     .addOption(new Option("--force", "serve it even if no user could sign in under it"))
     .action((file: string, options: Record<string, unknown>) => run(() => policyPushCommand(file, flagNames(options))));
   adminOptions(policy.command("diff").description("Show what pushing FILE would change on a running broker.").argument("<file>", "the policy file")).action(
@@ -124,7 +125,7 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--json", "the requests as JSON"))
     .action((options: Record<string, unknown>) => run(() => requestsCommand(flagNames(options))));
 
-  adminOptions(program.command("audit").description("Who changed the policy (the admin credential's name and address), when, why (--comment) and what, newest first."))
+  adminOptions(program.command("audit").description("Who changed the policy (the admin credential's name and address), when, why (policy push --message) and what, newest first."))
     .addOption(new Option("--limit <n>", "entries, 1-1000").default("50"))
     .addOption(new Option("--json", "the entries as JSON"))
     .action((options: Record<string, unknown>) => run(() => auditCommand(flagNames(options))));
