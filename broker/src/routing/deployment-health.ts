@@ -34,6 +34,8 @@ export class DeploymentHealth {
   coolingUntil = 0;
   /** What cooled it down last: tells a throttled pool (429) from a failing one (503). */
   coolingCause: string | undefined;
+  /** Before this, Bedrock itself said not to retry (its retry-after): never tried early. */
+  retryAfterUntil = 0;
   lastError: { code: string; message: string; at: number } | undefined;
   private lastFailureAt = -Infinity;
   private readonly recent: Outcome[] = [];
@@ -54,6 +56,7 @@ export class DeploymentHealth {
     if (now - latencyMs < this.lastFailureAt) return;
     this.consecutiveFailures = 0;
     this.coolingUntil = 0;
+    this.retryAfterUntil = 0;
   }
 
   failed(now: number, latencyMs: number, failure: DeploymentFailure, cooldown: ModelRouting["cooldown"]): void {
@@ -69,6 +72,7 @@ export class DeploymentHealth {
     const ms = Math.min(cooldown.maxMs, Math.max(grown, failure.retryAfterMs ?? 0));
     this.coolingUntil = Math.max(this.coolingUntil, now + ms);
     this.coolingCause = failure.code;
+    if (failure.retryAfterMs !== undefined) this.retryAfterUntil = Math.max(this.retryAfterUntil, now + failure.retryAfterMs);
   }
 
   state(now: number): DeploymentState {

@@ -86,7 +86,42 @@ export class Router {
     let admittedModel = requested.name;
     let failures = 0;
     let lastError: ApiError | undefined;
-    const cooling: DeploymentHealth[] = [];
+    /** Deployments skipped because they were cooling down, with what trying one would need. */
+    const cooling: Array<{ model: ModelPolicy; deployment: Deployment; translated: BedrockRequest; health: DeploymentHealth }> = [];
+
+    /** Moves the request's limits to `model` if it is not the admitted one; false when refused. */
+    const admit = async (model: ModelPolicy, translated: BedrockRequest): Promise<boolean> => {
+      if (model.name === admittedModel) return true;
+      const refused = await gate(model, translated);
+      if (refused) {
+        lastError ??= refused;
+        return false;
+      }
+      admittedModel = model.name;
+      return true;
+    };
+
+    /** One attempt; "next" to go on to the next deployment, "too_long" to move to the context fallbacks. */
+    const tryOn = async (model: ModelPolicy, deployment: Deployment, translated: BedrockRequest): Promise<{ value: T; lease: Lease } | "next" | "too_long"> => {
+      const target = targetOf(model, deployment, translated);
+      const lease = this.lease(target, failures, request.signal, request.attempts);
+      try {
+        return { value: await attempt(lease), lease };
+      } catch (error) {
+        const apiError = attemptError(error, lease.attempt, target.ref);
+        lease.record.errorCode ??= apiError.code;
+        lease.end();
+        failedRouting.set(apiError, { model: model.name, deployment: deployment.id, fallbacks: failures });
+        if (lease.attempt.cancelledByClient) throw apiError;
+        const kind = failureKind(apiError.code);
+        if (kind === "final") throw apiError;
+        failures++;
+        lastError = apiError;
+        if (kind === "too_long") return "too_long";
+        lease.failed(apiError);
+        return "next";
+      }
+    };
 
     for (let index = 0; index < sequence.length; index++) {
       const model = index === 0 ? requested : request.policy.models.get(sequence[index]!);
@@ -101,51 +136,41 @@ export class Router {
       }
       const order = orderDeployments(model, this.health, this.health.now(), this.random);
       for (const deployment of model.route) {
-        if (!order.includes(deployment)) cooling.push(this.health.of(model.name, deployment.id));
+        if (!order.includes(deployment)) cooling.push({ model, deployment, translated, health: this.health.of(model.name, deployment.id) });
       }
       if (order.length === 0) continue;
-      if (model.name !== admittedModel) {
-        const refused = await gate(model, translated);
-        if (refused) {
-          lastError ??= refused;
-          continue;
-        }
-        admittedModel = model.name;
-      }
+      if (!(await admit(model, translated))) continue;
 
       for (const deployment of order) {
         // Another request may have found it throttled while this one tried the previous deployment.
         const health = this.health.of(model.name, deployment.id);
         if (health.isCooling(this.health.now())) {
-          cooling.push(health);
+          cooling.push({ model, deployment, translated, health });
           continue;
         }
-        const target = targetOf(model, deployment, translated);
-        const lease = this.lease(target, failures, request.signal, request.attempts);
-        try {
-          const value = await attempt(lease);
-          return { value, lease };
-        } catch (error) {
-          const apiError = attemptError(error, lease.attempt, target.ref);
-          lease.record.errorCode ??= apiError.code;
-          lease.end();
-          failedRouting.set(apiError, { model: model.name, deployment: deployment.id, fallbacks: failures });
-          if (lease.attempt.cancelledByClient) throw apiError;
-          const kind = failureKind(apiError.code);
-          if (kind === "final") throw apiError;
-          failures++;
-          lastError = apiError;
-          if (kind === "too_long") {
-            // Larger-context models only, once; the throttling fallbacks would be too short as well.
-            if (!contextSwitched) sequence = [...sequence.slice(0, index + 1), ...requested.routing.contextFallbacks];
-            contextSwitched = true;
-            break;
-          }
-          lease.failed(apiError);
+        const outcome = await tryOn(model, deployment, translated);
+        if (outcome === "next") continue;
+        if (outcome === "too_long") {
+          // Larger-context models only, once; the throttling fallbacks would be too short as well.
+          if (!contextSwitched) sequence = [...sequence.slice(0, index + 1), ...requested.routing.contextFallbacks];
+          contextSwitched = true;
+          break;
         }
+        return outcome;
       }
     }
-    throw lastError ?? allCoolingDown(requested, cooling, this.health.now());
+    if (lastError) throw lastError;
+    // Nothing was tried: every deployment that could serve is cooling down. A cool-down is the
+    // broker's own guess of when a deployment recovers, so rather than refuse everyone until it
+    // ends, ask Bedrock on the one whose cool-down ends first, unless Bedrock itself said when to
+    // come back (its retry-after).
+    const now = this.health.now();
+    const candidate = cooling.filter((c) => c.health.retryAfterUntil <= now).sort((a, b) => a.health.coolingUntil - b.health.coolingUntil)[0];
+    if (candidate && (await admit(candidate.model, candidate.translated))) {
+      const outcome = await tryOn(candidate.model, candidate.deployment, candidate.translated);
+      if (typeof outcome !== "string") return outcome;
+    }
+    throw lastError ?? allCoolingDown(requested, cooling.map((c) => c.health), now);
   }
 
   private lease(target: RouteTarget, fallbacks: number, parent: AbortSignal, attempts: AttemptRecord[] | undefined): Lease {
@@ -217,9 +242,14 @@ export function attemptError(error: unknown, attempt: AttemptSignal, ref: Deploy
   return bedrockErrorToApiError(error, ref);
 }
 
-/** Every deployment that could serve is cooling down: say when to come back. */
+/**
+ * Every deployment that could serve is cooling down under Bedrock's own retry-after (or none could
+ * be tried): say when the first comes back.
+ */
 function allCoolingDown(requested: ModelPolicy, cooling: readonly DeploymentHealth[], now: number): ApiError {
-  const until = Math.min(...cooling.map((h) => h.coolingUntil).filter((t) => t > now), now + 1000);
+  const told = cooling.map((h) => h.retryAfterUntil).filter((t) => t > now);
+  const guessed = cooling.map((h) => h.coolingUntil).filter((t) => t > now);
+  const until = told.length > 0 ? Math.min(...told) : guessed.length > 0 ? Math.min(...guessed) : now + 1000;
   const seconds = Math.max(1, Math.ceil((until - now) / 1000));
   const throttled = cooling.some((h) => h.coolingCause !== undefined && failureKind(h.coolingCause) === "throttled");
   const names = [...new Set(cooling.map((h) => `${h.model}/${h.deployment}`))].join(", ");

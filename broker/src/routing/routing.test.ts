@@ -184,22 +184,48 @@ describe("Router", () => {
     expect(next).toMatchObject({ tried: ["b", "c", "h"], served: "h", fallbacks: 2 });
   });
 
-  it("skips cooling deployments on later requests, and reports when every one is cooling", async () => {
+  it("skips cooling deployments on later requests; when every one is cooling, asks Bedrock on the one whose cool-down ends first", async () => {
     const time = clock();
     const policy = policyWith({ fallbacks: [] });
     const router = new Router(new DeploymentHealthRegistry(time.now));
     const first = await run(router, policy, { a: () => throttled(4), b: throttled, c: throttled });
     expect(first.tried).toEqual(["a", "b", "c"]);
     expect(first.error?.code).toBe("upstream_throttled");
-    const second = await run(router, policy, {});
-    expect(second.tried).toEqual([]);
-    expect(second.error).toMatchObject({ status: 429, code: "upstream_throttled" });
     // "b" and "c" cool for the policy's initialMs (1 s), not the 2 s the client is told when Bedrock sends no retry-after.
     expect(first.error?.headers["retry-after"]).toBe("2");
-    expect(second.error?.headers["retry-after"]).toBe("1");
-    expect(second.error?.message).toMatch(/cooling down/);
+    time.advance(300);
+    // All three cool down; "a" under Bedrock's own retry-after, "b" and "c" under the broker's guess,
+    // "b" ending first: it is asked rather than everyone refused until the guess runs out.
+    const second = await run(router, policy, { b: throttled });
+    expect(second.tried).toEqual(["b"]);
+    expect(second.error?.code).toBe("upstream_throttled");
+    time.advance(100);
+    const third = await run(router, policy, {});
+    expect(third).toMatchObject({ tried: ["c"], served: "c", fallbacks: 0 });
+  });
+
+  it("a model with one deployment is never cooled into refusing everyone", async () => {
+    const time = clock();
+    const policy = policyWith({ route: [{ id: "only", modelId: SONNET, region: "us-east-1" }], fallbacks: [] });
+    const router = new Router(new DeploymentHealthRegistry(time.now));
+    expect((await run(router, policy, { only: throttled })).tried).toEqual(["only"]);
+    expect((await run(router, policy, { only: throttled })).tried).toEqual(["only"]);
+    expect(await run(router, policy, {})).toMatchObject({ tried: ["only"], served: "only" });
+  });
+
+  it("honours Bedrock's retry-after: a deployment it told to wait is not asked early, and the client is told when to come back", async () => {
+    const time = clock();
+    const policy = policyWith({ fallbacks: [] });
+    const router = new Router(new DeploymentHealthRegistry(time.now));
+    await run(router, policy, { a: () => throttled(4), b: () => throttled(3), c: () => throttled(5) });
     time.advance(1_000);
-    expect((await run(router, policy, {})).served).toBe("b");
+    const refused = await run(router, policy, {});
+    expect(refused.tried).toEqual([]);
+    expect(refused.error).toMatchObject({ status: 429, code: "upstream_throttled" });
+    expect(refused.error?.headers["retry-after"]).toBe("2");
+    expect(refused.error?.message).toMatch(/cooling down/);
+    time.advance(2_000);
+    expect(await run(router, policy, {})).toMatchObject({ tried: ["b"], served: "b" });
   });
 
   it("a fallback model must pass the gate (limits) and the user's policy", async () => {
