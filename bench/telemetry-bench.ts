@@ -1,18 +1,40 @@
 // Trace export off, to healthy backends, and to broken ones (one that never answers, one that
 // answers 500), side by side in one run: export must cost the request path nothing measurable,
-// whatever the backends do. Receivers are the tests' OTLP receiver, in this process.
+// whatever the backends do. Receivers are the tests' OTLP receiver, in a process of their own
+// (otlp-receivers-process.ts), so their work is charged neither to the broker nor to the load generator.
+import { fork, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 import { startBrokerProcess, tempDir, writePolicyFile, type BrokerProcess } from "../test/support/broker-process.js";
 import { envFor } from "../test/emulator/emulator-env.js";
-import { startOtlpReceiver, type OtlpReceiver } from "../test/support/otlp-receiver.js";
 import type { FleetBenchOptions, FleetBenchTarget } from "./fleet-bench.js";
+
+interface Receivers {
+  urls: { healthy: string; hanging: string; failing: string };
+  report(): Promise<{ healthyExports: number; brokenHits: number }>;
+  close(): void;
+}
+
+async function startReceivers(): Promise<Receivers> {
+  const child: ChildProcess = fork(fileURLToPath(new URL("./otlp-receivers-process.ts", import.meta.url)), [], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+  const [listening] = (await once(child, "message")) as [{ urls: Receivers["urls"] }];
+  return {
+    urls: listening.urls,
+    async report() {
+      child.send("report");
+      const [report] = (await once(child, "message")) as [{ healthyExports: number; brokenHits: number }];
+      return report;
+    },
+    close: () => child.disconnect(),
+  };
+}
 
 export async function runTelemetryBench(options: FleetBenchOptions): Promise<void> {
   const env = { ...envFor(process.env, options.emulatorUrl), TOLLGATE_LOG_LEVEL: "warn", BENCH_LANGFUSE_SECRET: "sk-lf-bench" };
-  const receivers: OtlpReceiver[] = [];
   const brokers: BrokerProcess[] = [];
+  const receivers = await startReceivers();
   try {
-    const [healthy, hanging, failing] = await Promise.all([startOtlpReceiver(), startOtlpReceiver("hang"), startOtlpReceiver("error-500")]);
-    receivers.push(healthy, hanging, failing);
+    const { healthy, hanging, failing } = receivers.urls;
     const policy = options.policy as Record<string, unknown>;
     const withExporters = (exporters: Record<string, unknown>) => writePolicyFile({ ...policy, telemetry: { exporters } });
     const exporters = (url: string) => ({
@@ -25,8 +47,8 @@ export async function runTelemetryBench(options: FleetBenchOptions): Promise<voi
       return broker;
     };
     const off = await start(writePolicyFile(policy), "traces-off");
-    const toHealthy = await start(withExporters(exporters(healthy.url)), "traces-healthy");
-    const toBroken = await start(withExporters({ hanging: { type: "otlp", endpoint: `${hanging.url}/v1/traces` }, failing: { type: "otlp", endpoint: `${failing.url}/v1/traces` } }), "traces-broken");
+    const toHealthy = await start(withExporters(exporters(healthy)), "traces-healthy");
+    const toBroken = await start(withExporters({ hanging: { type: "otlp", endpoint: `${hanging}/v1/traces` }, failing: { type: "otlp", endpoint: `${failing}/v1/traces` } }), "traces-broken");
     const targets: Record<"off" | "healthy" | "broken", FleetBenchTarget> = { off: options.target(off.url), healthy: options.target(toHealthy.url), broken: options.target(toBroken.url) };
     const fmt = (value: number, digits = 2): string => value.toFixed(digits);
     const { log, percentile } = options;
@@ -46,14 +68,18 @@ export async function runTelemetryBench(options: FleetBenchOptions): Promise<voi
         const cell = (name: "healthy" | "broken"): string => `${fmt(percentile(samples[name], p))} ms (${percentile(samples[name], p) >= base ? "+" : ""}${fmt(percentile(samples[name], p) - base)})`;
         log(`| ${kind}, 1 in flight, p${p} | ${fmt(base)} ms | ${cell("healthy")} | ${cell("broken")} |`);
       }
-      const throughput: Record<string, number> = {};
-      for (const name of ["off", "healthy", "broken"] as const) throughput[name] = (await options.load(targets[name], stream)).perSecond;
+      // Interleaved too (two rounds, averaged): a 10 s row run after another sees a different machine.
+      const throughput: Record<string, number> = { off: 0, healthy: 0, broken: 0 };
+      for (let round = 0; round < 2; round++) {
+        for (const name of ["off", "healthy", "broken"] as const) throughput[name]! += (await options.load(targets[name], stream)).perSecond / 2;
+      }
       log(`| ${stream ? "stream" : "non-stream"}, 50 in flight, throughput | ${fmt(throughput.off!, 0)}/s | ${fmt(throughput.healthy!, 0)}/s | ${fmt(throughput.broken!, 0)}/s |`);
     }
-    log(`| exports received by the healthy backend / tried on the broken ones | — | ${healthy.exports.length} | ${hanging.hits + failing.hits} |`);
+    const report = await receivers.report();
+    log(`| exports received by the healthy backend / tried on the broken ones | — | ${report.healthyExports} | ${report.brokenHits} |`);
     for (const target of Object.values(targets)) await target.close();
   } finally {
     await Promise.all(brokers.map((broker) => broker.stop()));
-    await Promise.all(receivers.map((receiver) => receiver.close()));
+    receivers.close();
   }
 }
