@@ -35,9 +35,12 @@ export interface StartOptions {
   dataDir?: string;
 }
 
+/** Node flags for every broker process, e.g. TOLLGATE_BROKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile a benchmark's brokers. */
+const BROKER_NODE_ARGS = process.env.TOLLGATE_BROKER_NODE_ARGS?.split(" ").filter(Boolean) ?? [];
+
 export async function startBrokerProcess(options: StartOptions): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDir("tollgate-data-");
-  const child = spawn(process.execPath, [TOLLGATE_BIN, "serve", "--policy", options.policyFile, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...BROKER_NODE_ARGS, TOLLGATE_BIN, "serve", "--policy", options.policyFile, "--port", "0", "--data-dir", dataDir, ...(options.args ?? [])], {
     env: { TOLLGATE_LOG_LEVEL: "info", ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
