@@ -159,6 +159,6 @@ process.on("message", (message: Request) => {
   );
 });
 process.on("disconnect", () => {
-  emulator.close().finally(() => process.exit(0));
+  void emulator.close().finally(() => process.exit(0));
 });
 process.stdout.write(`emulator listening on ${emulator.url}\n`);

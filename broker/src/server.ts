@@ -245,7 +245,7 @@ async function startOnDataDir(config: BrokerConfig): Promise<RunningBroker> {
   await fleet?.start(policy, repository, () => ({ url, deployments: deploymentStates(policy, health) }));
   server.listen(config.port, config.host);
   try {
-    await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error))]);
+    await Promise.race([once(server, "listening"), once(server, "error").then(([error]) => Promise.reject(error as Error))]);
   } catch (error) {
     upstream.destroy();
     await traces.close(0);

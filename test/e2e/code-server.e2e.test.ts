@@ -59,12 +59,12 @@ function settings(colorTheme: string): Record<string, unknown> {
 
 /** Why setting up failed: the suite's tests then fail with it (a missing code-server is a failure, never a skip). */
 function setUpOnce(setUp: () => Promise<void>): void {
-  let setupError: unknown;
+  let setupError: Error | undefined;
   beforeAll(async () => {
     try {
       await setUp();
     } catch (error) {
-      setupError = error;
+      setupError = error instanceof Error ? error : new Error(String(error));
     }
   }, 240_000);
   beforeEach(() => {

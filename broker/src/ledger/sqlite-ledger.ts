@@ -351,7 +351,7 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
       row = toRow(record);
     } catch (error) {
       this.counters.recordsRejected++;
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const promise = new Promise<void>((resolve, reject) => {
       this.queue.push({ row, resolve, reject });

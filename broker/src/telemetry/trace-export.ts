@@ -169,7 +169,7 @@ export class TraceExport {
 
   /** Sends what is queued, each exporter for up to `deadlineMs`. */
   async close(deadlineMs = 5000): Promise<void> {
-    await Promise.all([...this.exporters.values()].map((exporter) => exporter.queue?.close(deadlineMs)));
+    await Promise.all([...this.exporters.values()].map((exporter) => exporter.queue?.close(deadlineMs) ?? Promise.resolve()));
   }
 }
 
