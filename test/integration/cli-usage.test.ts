@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO_ROOT, runCli, tempDir } from "../support/broker-process.js";
 import { startHarness, TEST_ADMIN_TOKEN, type Harness } from "../support/harness.js";
 
-const COMMANDS = [[], ["serve"], ["policy"], ["policy", "validate"], ["policy", "push"], ["policy", "diff"], ["key"], ["key", "create"], ["iam-policy"], ["usage"], ["requests"], ["audit"], ["deployments"]];
+const COMMANDS = [[], ["serve"], ["policy"], ["policy", "validate"], ["policy", "push"], ["policy", "diff"], ["policy", "get"], ["policy", "versions"], ["policy", "rollback"], ["key"], ["key", "create"], ["iam-policy"], ["usage"], ["requests"], ["audit"], ["deployments"]];
 
 let h: Harness;
 beforeAll(async () => {

@@ -9,6 +9,7 @@ import { policyValidateCommand } from "./policy-validate.js";
 import { METRICS_ACCESS } from "../app.js";
 import { auditCommand } from "./audit.js";
 import { requestsCommand } from "./requests.js";
+import { policyGetCommand, policyRollbackCommand, policyVersionsCommand } from "./policy-versions.js";
 import { DEFAULT_DATA_DIR_TEXT, DEFAULT_PORT, defaultDataDir, serveCommand } from "./serve.js";
 import { usageCommand } from "./usage.js";
 import { DEFAULT_MAX_BODY_BYTES } from "../app.js";
@@ -86,6 +87,15 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--comment <text>", "the same as --message").hideHelp())
     .addOption(new Option("--force", "serve it even if no user could sign in under it"))
     .action((file: string, options: Record<string, unknown>) => run(() => policyPushCommand(file, flagNames(options))));
+  adminOptions(policy.command("get").description("Print the serving policy document (or an earlier version's) as JSON.").argument("[version]", "an earlier version (see policy versions)"))
+    .addOption(new Option("-o, --output <file>", "write it to FILE instead of stdout"))
+    .action((version: string | undefined, options: Record<string, unknown>) => run(() => policyGetCommand(version, flagNames(options))));
+  adminOptions(policy.command("versions").description("Every policy version, newest first: when, push / rollback / seed, by whom, why, how many changes."))
+    .addOption(new Option("--json", "the versions as JSON, with their change lines"))
+    .action((options: Record<string, unknown>) => run(() => policyVersionsCommand(flagNames(options))));
+  adminOptions(policy.command("rollback").description("Serve an earlier version's content again, as a new version (validated like a push).").argument("<version>", "the version to restore"))
+    .addOption(new Option("-m, --message <text>", "why: kept with the version in the audit"))
+    .action((version: string, options: Record<string, unknown>) => run(() => policyRollbackCommand(version, flagNames(options))));
   adminOptions(policy.command("diff").description("Show what pushing FILE would change on a running broker.").argument("<file>", "the policy file")).action(
     (file: string, options: Record<string, unknown>) => run(() => policyDiffCommand(file, flagNames(options))),
   );
@@ -110,6 +120,8 @@ export function buildProgram(version: string, run: (work: () => Promise<number> 
     .addOption(new Option("--group-by <dimension>", "rows per").choices(["team", "user", "model", "project", "day"]).default("team"))
     .addOption(new Option("--from <time>", "start: a date (a day in the policy's time zone) or a time with its offset (default: 30 days ago)"))
     .addOption(new Option("--to <time>", "end: a date (through the end of that day in the policy's time zone) or a time with its offset (default: now)"))
+    .addOption(new Option("--json", "the report as JSON (rows and total)").conflicts("csv"))
+    .addOption(new Option("--csv", "the rows as CSV, with a header line (spreadsheets, BI tools)"))
     .action((options: Record<string, unknown>) => run(() => usageCommand(flagNames(options))));
 
   adminOptions(program.command("requests").description("The org's recent chat requests, newest first: those the ledger holds (served, failed, cancelled) and those refused before Bedrock (no or unknown key, model not allowed, rate limit, budget, overload), with who and why."))

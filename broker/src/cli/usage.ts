@@ -11,6 +11,14 @@ export async function usageCommand(values: OptionValues): Promise<number> {
   const { status, body } = await adminFetch(target, `/admin/usage?${query}`);
   if (status !== 200) throw new CliError(`usage query failed (${status}): ${errorMessage(body)}`);
   const usage = body as UsageResponse;
+  if (values.json === true) {
+    process.stdout.write(`${JSON.stringify(usage, null, 2)}\n`);
+    return 0;
+  }
+  if (values.csv === true) {
+    process.stdout.write(renderCsv(usage));
+    return 0;
+  }
   process.stdout.write(`${usage.from} → ${usage.to}, by ${usage.groupBy}\n\n`);
   process.stdout.write(renderTable(usage));
   return 0;
@@ -33,4 +41,19 @@ export function renderTable(usage: UsageResponse): string {
   const widths = header.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
   const line = (cells: string[]): string => cells.map((cell, i) => (i === 0 ? cell.padEnd(widths[i] ?? 0) : cell.padStart(widths[i] ?? 0))).join("  ");
   return `${[line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.slice(1).map(line)].join("\n")}\n`;
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled. */
+function csvField(value: string | number): string {
+  const text = String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** One line per row; amounts in full precision (USD), tokens as integers; the period in the first two columns. */
+export function renderCsv(usage: UsageResponse): string {
+  const header = ["from", "to", usage.groupBy, "requests", "uncached_input_tokens", "cache_read_tokens", "cache_write_tokens", "output_tokens", "cost_usd", "cache_savings_usd"];
+  const lines = usage.rows.map((r) =>
+    [usage.from, usage.to, r.key, r.requests, r.inputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.outputTokens, r.costUsd, r.cacheSavingsUsd].map(csvField).join(","),
+  );
+  return `${[header.join(","), ...lines].join("\r\n")}\r\n`;
 }

@@ -37,6 +37,11 @@ export class PolicyService {
     return { version: latest?.version ?? 0, document: latest?.document ?? this.store.current().source };
   }
 
+  /** One version with its document, or undefined. */
+  async version(version: number): Promise<PolicyVersion | undefined> {
+    return this.repository.get(version);
+  }
+
   versions(): Promise<PolicyVersionMeta[]> | PolicyVersionMeta[] {
     return this.repository.list();
   }

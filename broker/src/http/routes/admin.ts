@@ -125,6 +125,17 @@ export function adminRouter(deps: AdminDeps): Router {
     res.json({ data: await deps.policies.versions() });
   });
 
+  router.get("/policy/versions/:version", async (req, res) => {
+    const version = Number(req.params.version);
+    if (!Number.isSafeInteger(version) || version < 1) throw invalidRequest(`version must be a positive integer; got "${req.params.version}".`, "version", "invalid_query");
+    const found = await deps.policies.version(version);
+    if (!found) {
+      const latest = (await deps.policies.current()).version;
+      throw new ApiError({ status: 404, type: "not_found_error", code: "policy_version_not_found", param: "version", message: `There is no policy version ${version}; versions run from 1 to ${latest}.` });
+    }
+    res.json(found);
+  });
+
   router.post("/policy/rollback", deps.json, async (req, res) => {
     const { version, comment } = parseBody(rollbackSchema, req.body);
     const result = await storing(deps.policies.rollback(version, adminActor(req, res), comment));
