@@ -4,7 +4,7 @@ import type pg from "pg";
 import { fromRefusalRow, REFUSAL_RETENTION_MS } from "../ledger/refusals.js";
 import { recentLimit, type RecentQuery, type RefusalRecord } from "../ledger/types.js";
 import { centralError } from "./errors.js";
-import { recentWhere } from "./usage-queries.js";
+import { recentWhere, unnestInsertSql, unnestParams } from "./usage-queries.js";
 
 export type ShippedRefusal = RefusalRecord & { instanceId: string };
 
@@ -26,21 +26,17 @@ const COLUMNS = [
   ["latency_ms", "integer"],
 ] as const;
 
-const INSERT_SQL =
-  `INSERT INTO refusals (${COLUMNS.map(([name]) => name).join(", ")}) ` +
-  `SELECT * FROM UNNEST(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) ` +
-  "ON CONFLICT (id) DO NOTHING";
+const INSERT_SQL = unnestInsertSql("refusals", COLUMNS);
 
 export class RefusalQueries {
   constructor(private readonly pool: pg.Pool) {}
 
   async insert(rows: readonly ShippedRefusal[]): Promise<void> {
     if (rows.length === 0) return;
-    const columns: unknown[][] = COLUMNS.map(() => []);
-    for (const r of rows) {
-      const values = [r.id, r.instanceId, r.time, r.user, r.team, r.project, r.model, r.httpStatus, r.code, r.reason, r.limitName, r.limitScope, r.keyHashPrefix, r.client, r.latencyMs];
-      values.forEach((value, i) => columns[i]!.push(value));
-    }
+    const columns = unnestParams(
+      COLUMNS.length,
+      rows.map((r) => [r.id, r.instanceId, r.time, r.user, r.team, r.project, r.model, r.httpStatus, r.code, r.reason, r.limitName, r.limitScope, r.keyHashPrefix, r.client, r.latencyMs]),
+    );
     try {
       await this.pool.query(INSERT_SQL, columns);
     } catch (error) {

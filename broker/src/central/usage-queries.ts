@@ -38,10 +38,26 @@ const COLUMNS = [
   ["usage_estimated", "boolean"],
 ] as const;
 
-const INSERT_SQL =
-  `INSERT INTO usage (${COLUMNS.map(([name]) => name).join(", ")}) ` +
-  `SELECT * FROM UNNEST(${COLUMNS.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) ` +
-  "ON CONFLICT (id) DO NOTHING RETURNING id";
+/**
+ * A batch insert with one array parameter per column (UNNEST): one statement whatever the batch's
+ * size; rows whose id is already there are skipped (a re-sent batch counts nothing twice).
+ */
+export function unnestInsertSql(table: string, columns: ReadonlyArray<readonly [name: string, type: string]>, returning = ""): string {
+  return (
+    `INSERT INTO ${table} (${columns.map(([name]) => name).join(", ")}) ` +
+    `SELECT * FROM UNNEST(${columns.map(([, type], i) => `$${i + 1}::${type}[]`).join(", ")}) ` +
+    `ON CONFLICT (id) DO NOTHING${returning ? ` RETURNING ${returning}` : ""}`
+  );
+}
+
+/** The array parameters of `unnestInsertSql`: column i of every row. */
+export function unnestParams(width: number, rows: ReadonlyArray<readonly unknown[]>): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) row.forEach((value, i) => columns[i]!.push(value));
+  return columns;
+}
+
+const INSERT_SQL = unnestInsertSql("usage", COLUMNS, "id");
 
 const SUMS =
   "count(*) AS requests, COALESCE(sum(input_tokens), 0) AS input, COALESCE(sum(cache_read_tokens), 0) AS cache_read, " +
@@ -114,15 +130,14 @@ export class UsageQueries {
   /** One transaction; rows whose id is already there are skipped (a re-sent batch counts nothing twice). */
   async insert(rows: readonly ShippedRecord[]): Promise<{ inserted: number }> {
     if (rows.length === 0) return { inserted: 0 };
-    const columns: unknown[][] = COLUMNS.map(() => []);
-    for (const r of rows) {
-      const values = [
+    const columns = unnestParams(
+      COLUMNS.length,
+      rows.map((r) => [
         r.id, r.instanceId, r.time, r.user, r.team, r.project, r.requestedModel, r.servedModel, r.deployment, r.status, r.httpStatus,
         r.inputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.outputTokens, r.costPicoUsd, r.latencyMs, r.ttftMs, r.fallbacks, r.errorCode,
         r.usageEstimated === true,
-      ];
-      values.forEach((value, i) => columns[i]!.push(value));
-    }
+      ]),
+    );
     try {
       const result = await this.pool.query(INSERT_SQL, columns);
       return { inserted: result.rowCount ?? 0 };

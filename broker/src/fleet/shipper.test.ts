@@ -157,7 +157,17 @@ describe("Shipper", () => {
     first.sink.down = false;
     await until(() => first.sink.refusals.size === 130, 10_000);
     expect(first.sink.refusals.get("refused-0042")).toMatchObject({ instanceId: "host-a", httpStatus: 429, code: "rate_limit_exceeded", user: "user-2", limitName: "rpm" });
-    expect(JSON.parse(readFileSync(join(first.dataDir, CURSOR_FILE_NAME), "utf8"))).toEqual({ shippedThroughRowid: first.ledger.lastRowid(), refusalsShippedThroughRowid: first.ledger.lastRefusalRowid() });
+    // The cursor moves once the central store has committed: a moment after the sink holds the rows.
+    const cursor = (): unknown => {
+      try {
+        return JSON.parse(readFileSync(join(first.dataDir, CURSOR_FILE_NAME), "utf8"));
+      } catch {
+        return undefined; // not written yet
+      }
+    };
+    const shippedAll = { shippedThroughRowid: first.ledger.lastRowid(), refusalsShippedThroughRowid: first.ledger.lastRefusalRowid() };
+    await until(() => JSON.stringify(cursor()) === JSON.stringify(shippedAll));
+    expect(cursor()).toEqual(shippedAll);
     await first.shipper.stop(0);
     await first.ledger.close();
     opened.splice(0);

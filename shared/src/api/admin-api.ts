@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { requestRecordSchema } from "./user-api.js";
 
 /** One deployment as `GET /admin/deployments` reports it. */
 export const deploymentStatusSchema = z.object({
@@ -40,27 +41,12 @@ export type DeploymentsResponse = z.infer<typeof deploymentsResponseSchema>;
  * revoked key, a model the user may not use, a rate limit, a budget, overload). Refusals carry no
  * tokens or cost; who made them is null where the broker could not tell (an unknown key).
  */
-export const adminRequestRecordSchema = z.object({
-  id: z.string(),
-  time: z.string(),
+export const adminRequestRecordSchema = requestRecordSchema.extend({
   user: z.string().nullable(),
   team: z.string().nullable(),
-  project: z.string().nullable(),
   model: z.string().nullable(),
   servedModel: z.string().nullable(),
-  deployment: z.string().nullable(),
   status: z.enum(["ok", "error", "cancelled", "refused"]),
-  httpStatus: z.number(),
-  inputTokens: z.number(),
-  cacheReadTokens: z.number(),
-  cacheWriteTokens: z.number(),
-  outputTokens: z.number(),
-  costUsd: z.number(),
-  latencyMs: z.number(),
-  ttftMs: z.number().nullable(),
-  fallbacks: z.number(),
-  errorCode: z.string().nullable(),
-  usageEstimated: z.boolean(),
   /** Refusals: what the client was told (never request text), e.g. which limit of which scope. */
   reason: z.string().nullable(),
   /** Refusals: the limit that refused, e.g. "rpm" or "monthlyUsd", and its scope ("team platform"). */
