@@ -22,4 +22,16 @@ await build({
   define: { TOLLGATE_VERSION: JSON.stringify(brokerPkg.version) },
   logLevel: "warning",
 });
-console.log("built broker/dist/cli.js");
+// The ledger's writer thread runs from its own file (a worker thread), next to the CLI.
+await build({
+  entryPoints: ["broker/src/ledger/writer-thread.ts"],
+  outfile: "broker/dist/ledger-writer-thread.js",
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: true,
+  external,
+  logLevel: "warning",
+});
+console.log("built broker/dist/cli.js and broker/dist/ledger-writer-thread.js");

@@ -4,6 +4,7 @@ import type pg from "pg";
 import { dayBuckets } from "../ledger/time-zone.js";
 import { recentLimit, teamModelKey, type ActivityRow, type RecentQuery, type SpendByScope, type UsageQuery, type UsageRecord, type UsageRow, type UsageScope, type UsageTotals } from "../ledger/types.js";
 import { LedgerError } from "../ledger/errors.js";
+import { USAGE_COLUMNS, usageRecordOf } from "../ledger/usage-columns.js";
 import { centralError } from "./errors.js";
 
 export type ShippedRecord = UsageRecord & { instanceId: string };
@@ -13,30 +14,13 @@ export interface InstanceFilter {
   excludeInstances?: readonly string[] | undefined;
 }
 
-// Column order of the batch insert; each becomes one array parameter of UNNEST.
-const COLUMNS = [
+// Column order of the batch insert (the ledger's columns with the broker's instance id second); each
+// becomes one array parameter of UNNEST. "user" is a reserved word in PostgreSQL.
+const COLUMNS: ReadonlyArray<readonly [string, string]> = [
   ["id", "text"],
   ["instance_id", "text"],
-  ["time", "bigint"],
-  ['"user"', "text"],
-  ["team", "text"],
-  ["project", "text"],
-  ["requested_model", "text"],
-  ["served_model", "text"],
-  ["deployment", "text"],
-  ["status", "text"],
-  ["http_status", "integer"],
-  ["input_tokens", "bigint"],
-  ["cache_read_tokens", "bigint"],
-  ["cache_write_tokens", "bigint"],
-  ["output_tokens", "bigint"],
-  ["cost_pico_usd", "bigint"],
-  ["latency_ms", "integer"],
-  ["ttft_ms", "integer"],
-  ["fallbacks", "integer"],
-  ["error_code", "text"],
-  ["usage_estimated", "boolean"],
-] as const;
+  ...USAGE_COLUMNS.slice(1).map((c) => [c.column === "user" ? '"user"' : c.column, c.pg] as const),
+];
 
 /**
  * A batch insert with one array parameter per column (UNNEST): one statement whatever the batch's
@@ -132,11 +116,7 @@ export class UsageQueries {
     if (rows.length === 0) return { inserted: 0 };
     const columns = unnestParams(
       COLUMNS.length,
-      rows.map((r) => [
-        r.id, r.instanceId, r.time, r.user, r.team, r.project, r.requestedModel, r.servedModel, r.deployment, r.status, r.httpStatus,
-        r.inputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.outputTokens, r.costPicoUsd, r.latencyMs, r.ttftMs, r.fallbacks, r.errorCode,
-        r.usageEstimated === true,
-      ]),
+      rows.map((r) => [r.id, r.instanceId, ...USAGE_COLUMNS.slice(1).map(({ field }) => (field === "usageEstimated" ? r.usageEstimated === true : (r[field] ?? null)))]),
     );
     try {
       const result = await this.pool.query(INSERT_SQL, columns);
@@ -232,8 +212,8 @@ export class UsageQueries {
     const where = recentWhere(query, "requested_model");
     // Failed requests by status read the partial index of the rows that did not end 200.
     if (query.httpStatus !== undefined && !(query.httpStatus.from <= 200 && query.httpStatus.to >= 200)) where.clauses.push("http_status <> 200");
-    const rows = await this.query<RecordRow>(`SELECT * FROM usage ${where.text()} ORDER BY time DESC, received_at DESC, id DESC LIMIT ${where.param(limit)}`, where.params, "recent requests");
-    return rows.map(fromRow);
+    const rows = await this.query<Record<string, unknown>>(`SELECT * FROM usage ${where.text()} ORDER BY time DESC, received_at DESC, id DESC LIMIT ${where.param(limit)}`, where.params, "recent requests");
+    return rows.map(usageRecordOf);
   }
 
   private async query<T extends pg.QueryResultRow>(sql: string, params: unknown[], what: string): Promise<T[]> {
@@ -243,52 +223,4 @@ export class UsageQueries {
       throw centralError(error, what);
     }
   }
-}
-
-interface RecordRow {
-  id: string;
-  time: string;
-  user: string;
-  team: string;
-  project: string | null;
-  requested_model: string;
-  served_model: string;
-  deployment: string | null;
-  status: UsageRecord["status"];
-  http_status: number;
-  input_tokens: string;
-  cache_read_tokens: string;
-  cache_write_tokens: string;
-  output_tokens: string;
-  cost_pico_usd: string;
-  latency_ms: number;
-  ttft_ms: number | null;
-  fallbacks: number;
-  error_code: string | null;
-  usage_estimated: boolean;
-}
-
-function fromRow(r: RecordRow): UsageRecord {
-  return {
-    id: r.id,
-    time: Number(r.time),
-    user: r.user,
-    team: r.team,
-    project: r.project,
-    requestedModel: r.requested_model,
-    servedModel: r.served_model,
-    deployment: r.deployment,
-    status: r.status,
-    httpStatus: r.http_status,
-    inputTokens: Number(r.input_tokens),
-    cacheReadTokens: Number(r.cache_read_tokens),
-    cacheWriteTokens: Number(r.cache_write_tokens),
-    outputTokens: Number(r.output_tokens),
-    costPicoUsd: Number(r.cost_pico_usd),
-    latencyMs: r.latency_ms,
-    ttftMs: r.ttft_ms,
-    fallbacks: r.fallbacks,
-    errorCode: r.error_code,
-    usageEstimated: r.usage_estimated,
-  };
 }

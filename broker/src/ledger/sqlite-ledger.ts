@@ -51,6 +51,7 @@
 import { chmodSync, closeSync, existsSync, fchmodSync, openSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { performance } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
@@ -74,8 +75,6 @@ import {
   type UsageTotals,
 } from "./types.js";
 import {
-  INSERT_REFUSAL_SQL,
-  PRUNE_REFUSALS_SQL,
   REFUSAL_RETENTION_MS,
   lastRefusalRowid,
   queryRefusals,
@@ -83,7 +82,8 @@ import {
   refusalsAfter,
   type RefusalRow,
 } from "./refusals.js";
-import { WRITER_WORKER_SOURCE, type WriterFailure, type WriterReply, type WriterRequest, type WriterWorkerData } from "./writer-worker.js";
+import { USAGE_COLUMN_LIST, usageRecordOf, usageRow, type UsageInsertRow } from "./usage-columns.js";
+import type { WriterFailure, WriterReply, WriterRequest, WriterWorkerData } from "./writer-protocol.js";
 
 export const LEDGER_FILE_NAME = "ledger.sqlite";
 
@@ -150,7 +150,7 @@ export interface LedgerStats {
 }
 
 interface Pending {
-  row: RowParams;
+  row: UsageInsertRow;
   resolve: () => void;
   reject: (error: LedgerError) => void;
 }
@@ -159,28 +159,6 @@ type InFlight =
   | { kind: "batch"; seq: number; batch: Pending[]; refusals: number; sentAt: number }
   | { kind: "probe"; seq: number; done: (ok: boolean) => void }
   | { kind: "close"; seq: number; done: () => void };
-
-type RowParams = [
-  string, number, string, string, string | null, string, string, string | null, UsageStatus, number,
-  number, number, number, number, number, number, number | null, number, string | null, number,
-];
-
-const COLUMNS =
-  "id, time, user, team, project, requested_model, served_model, deployment, status, http_status, " +
-  "input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd, latency_ms, ttft_ms, fallbacks, error_code, usage_estimated";
-
-const INSERT_SQL = `INSERT INTO usage (${COLUMNS}) VALUES (${Array(20).fill("?").join(", ")})`;
-function rollupSql(table: "usage_hourly" | "usage_daily", period: "hour" | "day"): string {
-  return (
-    `INSERT INTO ${table} (${period}, user, team, project, served_model, requests, input_tokens, cache_read_tokens, cache_write_tokens, output_tokens, cost_pico_usd) ` +
-    `VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (${period}, user, team, project, served_model) DO UPDATE SET ` +
-    "requests = requests + excluded.requests, input_tokens = input_tokens + excluded.input_tokens, " +
-    "cache_read_tokens = cache_read_tokens + excluded.cache_read_tokens, cache_write_tokens = cache_write_tokens + excluded.cache_write_tokens, " +
-    "output_tokens = output_tokens + excluded.output_tokens, cost_pico_usd = cost_pico_usd + excluded.cost_pico_usd"
-  );
-}
-const HEARTBEAT_SQL =
-  "INSERT INTO ledger_meta (key, value) VALUES ('heartbeat', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 type Dimension = "user" | "team" | "project" | "model";
 
@@ -216,33 +194,9 @@ interface Filters {
 /** One group's sums: the group's dimension values, then requests, input, cache read, cache write, output, cost. */
 type AggregateRow = { keys: string[]; sums: [number, number, number, number, number, number] };
 
-interface RecordRow {
-  id: string;
-  time: number;
-  user: string;
-  team: string;
-  project: string | null;
-  requested_model: string;
-  served_model: string;
-  deployment: string | null;
-  status: UsageStatus;
-  http_status: number;
-  input_tokens: number;
-  cache_read_tokens: number;
-  cache_write_tokens: number;
-  output_tokens: number;
-  cost_pico_usd: number;
-  latency_ms: number;
-  ttft_ms: number | null;
-  fallbacks: number;
-  error_code: string | null;
-  usage_estimated: number;
-}
-
 /** Refusals waiting for a commit; a flood past it (a client hammering with a bad key) is counted, not kept. */
 const MAX_QUEUED_REFUSALS = 10_000;
 const REFUSAL_PRUNE_INTERVAL_MS = 3_600_000;
-const SQLITE_MODULE_PATH = createRequire(import.meta.url).resolve("better-sqlite3");
 
 /**
  * Opens (creating if needed, mode 0600) `${dataDir}/ledger.sqlite` and migrates it to the current
@@ -316,7 +270,6 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 1000));
     const st = statSync(path);
     this.workerData = {
-      sqlitePath: SQLITE_MODULE_PATH,
       path,
       dev: st.dev,
       ino: st.ino,
@@ -324,12 +277,6 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
       busyTimeoutMs: Math.max(0, Math.floor(options.busyTimeoutMs ?? 1000)),
       walAutocheckpointPages: Math.max(0, Math.floor(options.walAutocheckpointPages ?? 4000)),
       cacheSizeMb: Math.max(1, Math.floor(options.writerCacheSizeMb ?? 4)),
-      insertSql: INSERT_SQL,
-      hourlySql: rollupSql("usage_hourly", "hour"),
-      dailySql: rollupSql("usage_daily", "day"),
-      heartbeatSql: HEARTBEAT_SQL,
-      insertRefusalSql: INSERT_REFUSAL_SQL,
-      pruneRefusalsSql: PRUNE_REFUSALS_SQL,
     };
     this.startWorker();
   }
@@ -346,7 +293,7 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
 
   append(record: UsageRecord): Promise<void> {
     if (this.closing) return Promise.reject(new LedgerError("closed", "The usage ledger is closed."));
-    let row: RowParams;
+    let row: UsageInsertRow;
     try {
       row = toRow(record);
     } catch (error) {
@@ -417,7 +364,7 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
   }
 
   private startWorker(): Worker {
-    const worker = new Worker(WRITER_WORKER_SOURCE, { eval: true, workerData: this.workerData });
+    const worker = startWriterThread(this.workerData);
     worker.unref(); // an idle ledger doesn't keep the process alive; `send` refs it while writing
     worker.on("message", (reply: WriterReply) => this.onReply(worker, reply));
     worker.on("error", (error) => this.workerFailed(worker, error.message, undefined));
@@ -656,19 +603,19 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
     // Failed requests by status: the partial index usage_not_ok holds only the rows that did not
     // end 200 (SQLite uses it only when the query repeats its condition).
     if (status !== undefined && !(status.from <= 200 && status.to >= 200)) {
-      const sql = `SELECT ${COLUMNS} FROM usage INDEXED BY usage_not_ok WHERE http_status <> 200 AND time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
-      return (this.statement(sql).all(since, until, ...params, limit) as RecordRow[]).map(fromRow);
+      const sql = `SELECT ${USAGE_COLUMN_LIST} FROM usage INDEXED BY usage_not_ok WHERE http_status <> 200 AND time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
+      return (this.statement(sql).all(since, until, ...params, limit) as Array<Record<string, unknown>>).map(usageRecordOf);
     }
     const owner = query.user !== undefined ? { column: "user", value: query.user } : query.team !== undefined ? { column: "team", value: query.team } : undefined;
     if (owner === undefined) {
-      const sql = `SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
-      return (this.statement(sql).all(since, until, ...params, limit) as RecordRow[]).map(fromRow);
+      const sql = `SELECT ${USAGE_COLUMN_LIST} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`;
+      return (this.statement(sql).all(since, until, ...params, limit) as Array<Record<string, unknown>>).map(usageRecordOf);
     }
     // The rows have no user or team index: find the hours this user (team) was active from the
     // hourly rollup's (user, hour) or (team, hour) index, newest first, and read those hours
     // through the time index.
     const hoursOf = this.statement(`SELECT DISTINCT hour FROM usage_hourly WHERE ${owner.column} = ? AND hour < ? AND hour >= ? ORDER BY hour DESC LIMIT 64`);
-    const rowsIn = this.statement(`SELECT ${COLUMNS} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`);
+    const rowsIn = this.statement(`SELECT ${USAGE_COLUMN_LIST} FROM usage WHERE time >= ? AND time < ?${and} ORDER BY time DESC, rowid DESC LIMIT ?`);
     const firstHour = Math.floor(since / HOUR) * HOUR;
     const read = this.db.transaction(() => {
       const out: UsageRecord[] = [];
@@ -678,7 +625,7 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
         for (const hour of hours) {
           const from = Math.max(hour, since);
           const to = Math.min(hour + HOUR, until);
-          for (const row of rowsIn.all(from, to, ...params, limit - out.length) as RecordRow[]) out.push(fromRow(row));
+          for (const row of rowsIn.all(from, to, ...params, limit - out.length) as Array<Record<string, unknown>>) out.push(usageRecordOf(row));
           if (out.length >= limit) break;
         }
         if (hours.length < 64) break;
@@ -724,8 +671,8 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
 
   /** Up to `limit` committed rows with rowid above `rowid`, oldest first. */
   rowsAfter(rowid: number, limit: number): Array<{ rowid: number; record: UsageRecord }> {
-    const rows = this.statement(`SELECT rowid AS row_id, ${COLUMNS} FROM usage WHERE rowid > ? ORDER BY rowid LIMIT ?`).all(rowid, limit) as Array<RecordRow & { row_id: number }>;
-    return rows.map((row) => ({ rowid: row.row_id, record: fromRow(row) }));
+    const rows = this.statement(`SELECT rowid AS row_id, ${USAGE_COLUMN_LIST} FROM usage WHERE rowid > ? ORDER BY rowid LIMIT ?`).all(rowid, limit) as Array<Record<string, unknown> & { row_id: number }>;
+    return rows.map((row) => ({ rowid: row.row_id, record: usageRecordOf(row) }));
   }
 
   /** The rowid of the newest committed row; 0 for an empty ledger. */
@@ -787,6 +734,22 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
   }
 }
 
+/** The writer thread's bundle beside the CLI's (esbuild.config.mjs builds both). */
+const BUNDLED_WRITER = "./ledger-writer-thread.js";
+
+/**
+ * Starts writer-thread.ts: the bundled file when this module is the bundle; from the source (vitest,
+ * tsx, the benchmarks), through tsx's require hook in a small bootstrap, because a worker thread does
+ * not inherit the loader that runs this module.
+ */
+function startWriterThread(workerData: WriterWorkerData): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL(BUNDLED_WRITER, import.meta.url), { workerData });
+  const require = createRequire(import.meta.url);
+  const source = fileURLToPath(new URL("./writer-thread.ts", import.meta.url));
+  const bootstrap = `require(${JSON.stringify(require.resolve("tsx/cjs/api"))}).register(); require(${JSON.stringify(source)});`;
+  return new Worker(bootstrap, { eval: true, workerData });
+}
+
 /** A hook that throws must not undo acknowledgements already given: report it as uncaught. */
 function callHook(fn: () => void): void {
   try {
@@ -826,35 +789,10 @@ function combine(key: string, rows: AggregateRow[], savings: UsageQuery["cacheSa
   return out;
 }
 
-function fromRow(r: RecordRow): UsageRecord {
-  return {
-    id: r.id,
-    time: r.time,
-    user: r.user,
-    team: r.team,
-    project: r.project,
-    requestedModel: r.requested_model,
-    servedModel: r.served_model,
-    deployment: r.deployment,
-    status: r.status,
-    httpStatus: r.http_status,
-    inputTokens: r.input_tokens,
-    cacheReadTokens: r.cache_read_tokens,
-    cacheWriteTokens: r.cache_write_tokens,
-    outputTokens: r.output_tokens,
-    costPicoUsd: r.cost_pico_usd,
-    latencyMs: r.latency_ms,
-    ttftMs: r.ttft_ms,
-    fallbacks: r.fallbacks,
-    errorCode: r.error_code,
-    usageEstimated: r.usage_estimated === 1,
-  };
-}
-
 const STATUSES: ReadonlySet<string> = new Set<UsageStatus>(["ok", "error", "cancelled"]);
 
 /** Validates a record and returns its insert parameters; throws `LedgerError("invalid_record")`. */
-function toRow(r: UsageRecord): RowParams {
+function toRow(r: UsageRecord): UsageInsertRow {
   const bad = (field: string, want: string): never => {
     const id = typeof r?.id === "string" ? ` "${r.id}"` : "";
     throw new LedgerError("invalid_record", `Usage record${id}: ${field} must be ${want}.`);
@@ -872,9 +810,5 @@ function toRow(r: UsageRecord): RowParams {
   if (!Number.isFinite(r.latencyMs) || r.latencyMs < 0) bad("latencyMs", "a non-negative number");
   if (r.ttftMs !== null && (!Number.isFinite(r.ttftMs) || r.ttftMs < 0)) bad("ttftMs", "a non-negative number or null");
   if (r.usageEstimated !== undefined && typeof r.usageEstimated !== "boolean") bad("usageEstimated", "a boolean");
-  return [
-    r.id, r.time, r.user, r.team, r.project, r.requestedModel, r.servedModel, r.deployment, r.status, r.httpStatus,
-    r.inputTokens, r.cacheReadTokens, r.cacheWriteTokens, r.outputTokens, r.costPicoUsd,
-    Math.round(r.latencyMs), r.ttftMs === null ? null : Math.round(r.ttftMs), r.fallbacks, r.errorCode, r.usageEstimated === true ? 1 : 0,
-  ];
+  return usageRow(r);
 }
