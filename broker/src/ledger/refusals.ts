@@ -1,6 +1,6 @@
 // Refused requests in the SQLite ledger (table `refusals`, migration 3): their row layout, the
 // validation before they are queued, and the reads. They are written by the writer thread with the
-// next usage batch (writer-worker.ts), fire and forget: a refusal is a diagnostic, not spend, so a
+// next usage batch (writer-thread.ts), fire and forget: a refusal is a diagnostic, not spend, so a
 // request never waits for its refusal to commit.
 import type Database from "better-sqlite3";
 import { recentLimit, type RecentQuery, type RefusalRecord } from "./types.js";

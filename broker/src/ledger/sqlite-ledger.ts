@@ -3,7 +3,7 @@
 //
 // Write path. append() validates the record and queues it. The queue is flushed on the next
 // setImmediate (or after `flushDelayMs`, or at once when `maxBatch` records are queued) as ONE
-// transaction on the writer thread (writer-worker.ts): a prepared INSERT per row, one upsert per
+// transaction on the writer thread (writer-thread.ts): a prepared INSERT per row, one upsert per
 // (hour | day, user, team, project, model) into the rollups, COMMIT. Each append resolves once that
 // COMMIT returned. One transaction is in flight at a time and what arrives meanwhile becomes the next
 // batch, so batches grow with load. Why a thread: on the main thread a 1000-record commit held the
