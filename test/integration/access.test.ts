@@ -1,5 +1,5 @@
 // Who may call, and which models: user keys, revoked keys, admin/user credential separation, model lists.
-import { keyHashEntry } from "@tollgate/shared";
+import { generateApiKey, keyHashEntry } from "@tollgate/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { user } from "../support/builders.js";
 import { apiError } from "../support/api-error.js";
@@ -8,6 +8,8 @@ import { startHarness, TEST_ADMIN_TOKEN, TEST_KEY, TEST_POLICY, type Harness } f
 const ALICE = "tg_alice-key-0000000000000000000001";
 const ALICE_ROTATED = "tg_alice-key-0000000000000000000002";
 const REVOKED = "tg_mallory-key-000000000000000000001";
+/** A key in the current format (with its checksum), as `tollgate key create` makes them. */
+const BOB = generateApiKey();
 
 const policy = {
   ...TEST_POLICY,
@@ -19,6 +21,7 @@ const policy = {
     tester: TEST_POLICY.users.tester,
     alice: { team: "docs", keys: [keyHashEntry(ALICE), keyHashEntry(ALICE_ROTATED)], models: ["claude-sonnet-4"] },
     mallory: { team: "eng", keys: [keyHashEntry(REVOKED)], disabled: true },
+    bob: { team: "eng", keys: [keyHashEntry(BOB)] },
   },
 };
 
@@ -46,6 +49,16 @@ describe("user keys", () => {
       expect(error.code).toBe("invalid_api_key");
     }
     expect(h.emulator.calls).toHaveLength(0);
+  });
+
+  it("tells a mistyped key by its checksum, before any look-up; the key itself works", async () => {
+    const last = BOB.at(-1) === "a" ? "b" : "a";
+    const error = await apiError(h.clientFor(BOB.slice(0, -1) + last).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] }));
+    expect(error.status).toBe(401);
+    expect(error.code).toBe("invalid_api_key");
+    expect(error.message).toMatch(/This Tollgate key is mistyped: its last 6 characters are a checksum/);
+    const served = await h.clientFor(BOB).chat.completions.create({ model: "claude-sonnet-4", messages: [user("hi")] });
+    expect(served.choices[0]?.message.content).toBeTruthy();
   });
 
   it("accepts every key of a user (rotation)", async () => {

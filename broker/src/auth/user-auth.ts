@@ -1,7 +1,7 @@
 // Who is calling: a user key → its SHA-256 → the policy's key index. Keys are never stored or logged;
 // the lookup is by digest, so response timing depends on the digest, not on the key's bytes.
 import type { NextFunction, Request, Response } from "express";
-import { hashApiKey, type UserPolicy } from "@tollgate/shared";
+import { hashApiKey, keyChecksum, type UserPolicy } from "@tollgate/shared";
 import { ApiError, invalidRequest } from "../errors.js";
 import type { PolicyStore } from "../policy/policy-store.js";
 import { bearerToken } from "./bearer.js";
@@ -28,6 +28,10 @@ export function requireUser(policy: PolicyStore) {
     const key = bearerToken(req.headers.authorization, req.headers["x-api-key"]);
     if (!key) {
       next(invalidApiKey("No API key: send your Tollgate key as `Authorization: Bearer <key>`. Your Tollgate admin creates keys with `tollgate key create`."));
+      return;
+    }
+    if (keyChecksum(key) === "mistyped") {
+      next(invalidApiKey("This Tollgate key is mistyped: its last 6 characters are a checksum of the rest, and they do not match. Copy the key again from where you were given it."));
       return;
     }
     const current = policy.current();

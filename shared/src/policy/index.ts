@@ -35,7 +35,7 @@ export {
   type TeamEntry,
   type UserEntry,
 } from "./access-schema.js";
-export { abbreviateKeyHash, API_KEY_PREFIX, generateApiKey, hashApiKey, keyHashEntry } from "./keys.js";
+export { abbreviateKeyHash, API_KEY_PREFIX, generateApiKey, hashApiKey, keyChecksum, keyHashEntry } from "./keys.js";
 export { formatPolicyProblems, parsePolicy, parsePolicyJson } from "./parse-policy.js";
 export { policyDiff } from "./diff.js";
 export { formatJsonPath } from "./json-path.js";

@@ -1,13 +1,34 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { KEY_HASH_PATTERN } from "./access-schema.js";
-import { abbreviateKeyHash, generateApiKey, hashApiKey, keyHashEntry } from "./keys.js";
+import { abbreviateKeyHash, generateApiKey, hashApiKey, keyChecksum, keyHashEntry } from "./keys.js";
 
 describe("generateApiKey", () => {
-  it('is "tg_" and 32 random bytes in base64url', () => {
+  it('is "tg_", 40 random base62 characters and a 6-character checksum that keyChecksum accepts', () => {
     const key = generateApiKey();
-    expect(key).toMatch(/^tg_[A-Za-z0-9_-]{43}$/);
-    expect(Buffer.from(key.slice(3), "base64url")).toHaveLength(32);
+    expect(key).toMatch(/^tg_[0-9A-Za-z]{46}$/);
+    expect(keyChecksum(key)).toBe("ok");
+  });
+
+  it("a changed character is told apart by the checksum alone; keys of the earlier format are left to the look-up", () => {
+    const key = generateApiKey();
+    let caught = 0;
+    for (let i = 3; i < key.length; i++) {
+      const typo = key.slice(0, i) + (key[i] === "a" ? "b" : "a") + key.slice(i + 1);
+      if (keyChecksum(typo) === "mistyped") caught++;
+    }
+    // Every single-character change of the random part or the checksum (a 32-bit check: a miss is one in four billion).
+    expect(caught).toBe(key.length - 3);
+    expect(keyChecksum("tg_test-key-for-integration-tests-0001")).toBe("ok");
+    expect(keyChecksum(`tg_${"A".repeat(43)}`)).toBe("ok");
+  });
+
+  it("draws every base62 character about equally often", () => {
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 2000; i++) for (const c of generateApiKey().slice(3, 43)) counts.set(c, (counts.get(c) ?? 0) + 1);
+    expect(counts.size).toBe(62);
+    const expected = (2000 * 40) / 62;
+    for (const count of counts.values()) expect(Math.abs(count - expected) / expected).toBeLessThan(0.2);
   });
 
   it("never repeats", () => {
