@@ -3,6 +3,7 @@
 // next usage batch (writer-thread.ts), fire and forget: a refusal is a diagnostic, not spend, so a
 // request never waits for its refusal to commit.
 import type Database from "better-sqlite3";
+import { SqlFilters } from "./sql-filters.js";
 import { recentLimit, type RecentQuery, type RefusalRecord } from "./types.js";
 
 /** Kept this long; older rows are deleted by the writer thread about once an hour. */
@@ -75,20 +76,15 @@ type Prepare = (sql: string) => Database.Statement;
 
 /** Most recent first, through the time index (the table is small: refusals are capped and pruned). */
 export function queryRefusals(prepare: Prepare, query: RecentQuery): RefusalRecord[] {
-  const where: string[] = [];
-  const params: Array<string | number> = [];
-  const add = (condition: string, ...values: Array<string | number>): void => {
-    where.push(condition);
-    params.push(...values);
-  };
-  if (query.user !== undefined) add("user = ?", query.user);
-  if (query.team !== undefined) add("team = ?", query.team);
-  if (query.model !== undefined) add("model = ?", query.model);
-  if (query.httpStatus !== undefined) add("http_status BETWEEN ? AND ?", query.httpStatus.from, query.httpStatus.to);
-  if (query.since !== undefined) add("time >= ?", query.since);
-  if (query.until !== undefined) add("time < ?", query.until);
-  const sql = `SELECT ${REFUSAL_COLUMNS} FROM refusals ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY time DESC, rowid DESC LIMIT ?`;
-  return (prepare(sql).all(...params, recentLimit(query)) as StoredRefusal[]).map(fromRefusalRow);
+  const filters = new SqlFilters();
+  if (query.user !== undefined) filters.add("user = ?", query.user);
+  if (query.team !== undefined) filters.add("team = ?", query.team);
+  if (query.model !== undefined) filters.add("model = ?", query.model);
+  if (query.httpStatus !== undefined) filters.add("http_status BETWEEN ? AND ?", query.httpStatus.from, query.httpStatus.to);
+  if (query.since !== undefined) filters.add("time >= ?", query.since);
+  if (query.until !== undefined) filters.add("time < ?", query.until);
+  const sql = `SELECT ${REFUSAL_COLUMNS} FROM refusals ${filters.where()} ORDER BY time DESC, rowid DESC LIMIT ?`;
+  return (prepare(sql).all(...filters.params, recentLimit(query)) as StoredRefusal[]).map(fromRefusalRow);
 }
 
 /** The fleet's outbox for refusals: committed rows past `rowid`, oldest first. */

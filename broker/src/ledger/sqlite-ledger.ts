@@ -57,6 +57,7 @@ import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { LedgerError } from "./errors.js";
 import { assertSupportedVersion, migrate } from "./schema.js";
+import { SqlFilters } from "./sql-filters.js";
 import { dayBuckets } from "./time-zone.js";
 import {
   recentLimit,
@@ -588,18 +589,14 @@ export class SqliteLedger implements UsageLedger, RefusalLog {
     const limit = recentLimit(query);
     const since = query.since ?? 0;
     const until = query.until ?? Number.MAX_SAFE_INTEGER;
-    const conditions: string[] = [];
-    const params: Array<string | number> = [];
-    const add = (condition: string, ...values: Array<string | number>): void => {
-      conditions.push(condition);
-      params.push(...values);
-    };
-    if (query.user !== undefined) add("user = ?", query.user);
-    if (query.team !== undefined) add("team = ?", query.team);
-    if (query.model !== undefined) add("requested_model = ?", query.model);
+    const filters = new SqlFilters();
+    if (query.user !== undefined) filters.add("user = ?", query.user);
+    if (query.team !== undefined) filters.add("team = ?", query.team);
+    if (query.model !== undefined) filters.add("requested_model = ?", query.model);
     const status = query.httpStatus;
-    if (status !== undefined) add("http_status BETWEEN ? AND ?", status.from, status.to);
-    const and = conditions.map((c) => ` AND ${c}`).join("");
+    if (status !== undefined) filters.add("http_status BETWEEN ? AND ?", status.from, status.to);
+    const and = filters.and();
+    const params = filters.params;
     // Failed requests by status: the partial index usage_not_ok holds only the rows that did not
     // end 200 (SQLite uses it only when the query repeats its condition).
     if (status !== undefined && !(status.from <= 200 && status.to >= 200)) {
