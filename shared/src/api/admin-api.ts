@@ -61,3 +61,61 @@ export const adminRequestsResponseSchema = z.object({ data: z.array(adminRequest
 
 export type AdminRequestRecord = z.infer<typeof adminRequestRecordSchema>;
 export type AdminRequestsResponse = z.infer<typeof adminRequestsResponseSchema>;
+
+/**
+ * A managed user key as `/admin/keys` shows it: never the key, only its first characters (enough
+ * to recognise it) and where it is in its life. `team` is the owner's team in the serving policy.
+ */
+export const keyViewSchema = z.object({
+  id: z.string(),
+  /** The key's first characters, e.g. "tg_8fK2mQ"; the key itself is shown once, at creation. */
+  prefix: z.string(),
+  user: z.string(),
+  team: z.string().nullable(),
+  label: z.string().nullable(),
+  createdAt: z.string(),
+  createdBy: z.string(),
+  lastUsedAt: z.string().nullable(),
+  expiresAt: z.string().nullable(),
+  revokedAt: z.string().nullable(),
+  revokedBy: z.string().nullable(),
+  /** The key this one replaced (`rotate`). */
+  rotatedFrom: z.string().nullable(),
+  state: z.enum(["active", "expired", "revoked"]),
+});
+
+export const keysResponseSchema = z.object({ data: z.array(keyViewSchema) });
+
+/** `POST /admin/keys` and `POST /admin/keys/{id}/rotate` answer with the new key, shown only then. */
+export const createdKeySchema = keyViewSchema.extend({
+  key: z.string(),
+  /** `rotate`: the old key, still valid until its (shortened) `expiresAt`. */
+  previous: keyViewSchema.optional(),
+});
+
+export const KEY_LABEL_MAX = 100;
+export const createKeyRequestSchema = z
+  .object({
+    user: z.string().min(1, "must name a user of the policy"),
+    label: z.string().trim().min(1, "must not be empty").max(KEY_LABEL_MAX, `must be at most ${KEY_LABEL_MAX} characters`).optional(),
+    /** ISO 8601 time with its offset; absent: the key does not expire. */
+    expiresAt: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with its offset, e.g. 2027-03-01T00:00:00Z" }).optional(),
+  })
+  .strict();
+
+/** Longest grace an old key keeps after a rotation. */
+export const MAX_ROTATION_GRACE_SECONDS = 30 * 24 * 3600;
+export const DEFAULT_ROTATION_GRACE_SECONDS = 24 * 3600;
+export const rotateKeyRequestSchema = z
+  .object({
+    /** How long the old key keeps working (default a day, at most 30 days; 0: revoked at once). */
+    graceSeconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS, "must be at most 30 days (2592000 seconds)").optional(),
+    /** The new key's expiry; absent: as long a life as the old key had (none if it had none). */
+    expiresAt: z.iso.datetime({ offset: true, message: "must be an ISO 8601 time with its offset, e.g. 2027-03-01T00:00:00Z" }).optional(),
+  })
+  .strict();
+
+export type KeyView = z.infer<typeof keyViewSchema>;
+export type CreatedKey = z.infer<typeof createdKeySchema>;
+export type CreateKeyRequest = z.infer<typeof createKeyRequestSchema>;
+export type RotateKeyRequest = z.infer<typeof rotateKeyRequestSchema>;
